@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs what the project needs and the machine lacks: Debian packages (speech engine, test
+# speech synthesis, PostgreSQL for the PostgreSQL tests, benchmark tools) and NuGet packages.
+# Safe to run again: it only installs what is missing.
+set -euo pipefail
+
+packages=(
+  # speech engine
+  pocketsphinx pocketsphinx-en-us libpocketsphinx3 libsphinxbase3 ffmpeg espeak-ng
+  # test data, test speech and audio tools
+  pocketsphinx-testdata festival festvox-us-slt-hts festvox-kallpc16k bible-kjv-text sox
+  # PostgreSQL for the PostgreSQL tests; Redis for shared rate limits
+  postgresql redis-server
+  # benchmarks
+  wrk hyperfine
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing: ${missing[*]}"
+  sudo_cmd=""; [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+  $sudo_cmd apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+if ! command -v dotnet >/dev/null; then
+  echo "the .NET 10 SDK is required (https://dot.net); install it and run again" >&2
+  exit 1
+fi
+dotnet restore CustomModels.slnx --verbosity quiet
