@@ -1,0 +1,81 @@
+namespace CustomModels.Speech.LanguageModel;
+
+/// <summary>
+/// Stage 4: interpolation, lowest order first:
+/// p(w) = u(w) + γ(ε) / |V| with |V| the vocabulary including &lt;unk&gt; and excluding &lt;s&gt;
+/// (so &lt;unk&gt;, never seen, gets exactly the uniform share), and
+/// p(w | c) = u(w | c) + γ(c) p(w | c without its first word).
+/// Each n-gram that is a context of the order above gets γ as its backoff weight: for a word
+/// not seen after c the formula leaves γ(c) p(w | shorter c), which is exactly what a backoff
+/// model computes, so the ARPA model is the interpolated model. &lt;s&gt; is only ever a context:
+/// its probability is written as −99, as in SRILM's ARPA files.
+/// </summary>
+internal static class Interpolate
+{
+    public static BackoffLanguageModel Run(string[] vocabulary, OrderCounts[] counts, UninterpolatedOrder[] initial)
+    {
+        var order = counts.Length;
+        var probabilities = new double[order][];
+        var sections = new NGramSection[order];
+
+        var uniform = 1.0 / (vocabulary.Length - 1);
+        var unigramProbabilities = new double[counts[0].Keys.Length];
+        for (var i = 0; i < unigramProbabilities.Length; i++)
+        {
+            var isSentenceStart = counts[0].Keys[i] == CorpusCount.SentenceStartId;
+            unigramProbabilities[i] = isSentenceStart ? 1.0 : initial[0].Probabilities[i] + initial[0].ContextGammas[i] * uniform;
+        }
+        probabilities[0] = unigramProbabilities;
+
+        for (var n = 2; n <= order; n++)
+        {
+            var keys = counts[n - 1].Keys;
+            var lowerKeys = counts[n - 2].Keys;
+            var lower = probabilities[n - 2];
+            var current = new double[keys.Length];
+            for (var i = 0; i < keys.Length; i++)
+            {
+                var suffix = Array.BinarySearch(lowerKeys, PackedNGram.Suffix(keys[i], n - 1));
+                if (suffix < 0) throw new InvalidOperationException($"internal error: a {n}-gram has no {n - 1}-gram suffix");
+                current[i] = initial[n - 1].Probabilities[i] + initial[n - 1].ContextGammas[i] * lower[suffix];
+            }
+            probabilities[n - 1] = current;
+        }
+
+        for (var n = 1; n <= order; n++)
+        {
+            var keys = counts[n - 1].Keys;
+            var logProbabilities = new float[keys.Length];
+            for (var i = 0; i < keys.Length; i++) logProbabilities[i] = LogProbability(probabilities[n - 1][i]);
+            if (n == 1) logProbabilities[Array.BinarySearch(keys, (UInt128)CorpusCount.SentenceStartId)] = BackoffLanguageModel.ImpossibleLogProbability;
+
+            float[]? logBackoffs = null;
+            if (n < order)
+            {
+                logBackoffs = new float[keys.Length]; // 0: not a context, nothing to back off from
+                var above = initial[n];
+                for (var c = 0; c < above.Contexts.Length; c++)
+                {
+                    var index = Array.BinarySearch(keys, above.Contexts[c]);
+                    if (index < 0) throw new InvalidOperationException($"internal error: a {n + 1}-gram context is not a {n}-gram");
+                    logBackoffs[index] = LogWeight(above.Gammas[c]);
+                }
+            }
+            sections[n - 1] = new NGramSection(keys, logProbabilities, logBackoffs);
+        }
+        return new BackoffLanguageModel(vocabulary, sections);
+    }
+
+    /// <summary>log10 p, never above 0 (rounding can push a sum a hair over 1).</summary>
+    private static float LogProbability(double probability) => Math.Min(LogWeight(probability), 0);
+
+    /// <summary>
+    /// log10 of a probability or backoff weight, never −∞: a weight of 0 (a discount of exactly
+    /// 0 can give one) is written as −99, the ARPA convention for "impossible".
+    /// </summary>
+    private static float LogWeight(double weight)
+    {
+        if (double.IsNaN(weight)) throw new InvalidOperationException("internal error: a probability is not a number");
+        return (float)Math.Max(Math.Log10(weight), BackoffLanguageModel.ImpossibleLogProbability);
+    }
+}

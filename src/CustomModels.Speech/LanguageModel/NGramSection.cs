@@ -1,0 +1,23 @@
+namespace CustomModels.Speech.LanguageModel;
+
+/// <summary>The n-grams of one order of a backoff model: sorted packed keys with log10 probability and backoff.</summary>
+internal sealed class NGramSection(UInt128[] keys, float[] logProbabilities, float[]? logBackoffs)
+{
+    public UInt128[] Keys { get; } = keys;
+
+    public float[] LogProbabilities { get; } = logProbabilities;
+
+    /// <summary>Null for the highest order, which is never a context.</summary>
+    public float[]? LogBackoffs { get; } = logBackoffs;
+
+    public int Count => Keys.Length;
+
+    /// <summary>Index of the n-gram, or −1.</summary>
+    public int IndexOf(UInt128 key)
+    {
+        var index = Array.BinarySearch(Keys, key);
+        return index >= 0 ? index : -1;
+    }
+
+    public float LogBackoff(int index) => LogBackoffs?[index] ?? 0;
+}

@@ -1,0 +1,43 @@
+namespace CustomModels.Speech.LanguageModel;
+
+/// <summary>
+/// An n-gram of word ids packed into one 128-bit integer, first word in the highest bits, so
+/// that n-grams are hash keys and sort keys without a string or array each; numeric order is
+/// the order of the id tuples, and all n-grams sharing a context sit next to each other.
+/// </summary>
+internal static class PackedNGram
+{
+    public const int BitsPerWord = 25;
+    public const int MaxOrder = 5; // 5 × 25 bits fit in 128
+    public const int MaxVocabularySize = 1 << BitsPerWord;
+
+    private const int WordMask = (1 << BitsPerWord) - 1;
+
+    public static UInt128 Append(UInt128 ngram, int word) => (ngram << BitsPerWord) | (uint)word;
+
+    public static UInt128 Pack(ReadOnlySpan<int> words)
+    {
+        UInt128 key = 0;
+        foreach (var word in words) key = Append(key, word);
+        return key;
+    }
+
+    /// <summary>All but the last word: the context the last word is predicted from.</summary>
+    public static UInt128 Context(UInt128 ngram) => ngram >> BitsPerWord;
+
+    /// <summary>The last <paramref name="length"/> words: the lower-order n-gram interpolated with.</summary>
+    public static UInt128 Suffix(UInt128 ngram, int length) => ngram & ((UInt128.One << (BitsPerWord * length)) - 1);
+
+    public static int LastWord(UInt128 ngram) => (int)(ngram & WordMask);
+
+    public static int FirstWord(UInt128 ngram, int order) => (int)(ngram >> (BitsPerWord * (order - 1))) & WordMask;
+
+    public static void Unpack(UInt128 ngram, Span<int> words)
+    {
+        for (var i = words.Length - 1; i >= 0; i--)
+        {
+            words[i] = (int)(ngram & WordMask);
+            ngram >>= BitsPerWord;
+        }
+    }
+}
