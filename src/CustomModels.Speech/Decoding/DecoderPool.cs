@@ -1,0 +1,74 @@
+using System.Collections.Concurrent;
+
+namespace CustomModels.Speech.Decoding;
+
+/// <summary>
+/// Decoders of one model (base, or base + a custom language model), shared by many threads.
+/// A pocketsphinx decoder serves one thread at a time, so the pool lends each request its own
+/// and creates one, lazily, only when all are busy and fewer than <c>maxDecoders</c> exist
+/// (each holds its own copy of the acoustic and language models: about 0.6 s to build and some
+/// 100 MB of native memory).
+/// </summary>
+public sealed class DecoderPool : IDisposable
+{
+    private readonly Func<SpeechDecoder> _createDecoder;
+    private readonly ConcurrentBag<SpeechDecoder> _idle = [];
+    private readonly ConcurrentBag<SpeechDecoder> _all = [];
+    private readonly SemaphoreSlim _available;
+    private bool _disposed;
+
+    private DecoderPool(Func<SpeechDecoder> createDecoder, int maxDecoders)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxDecoders, 1);
+        _createDecoder = createDecoder;
+        _available = new SemaphoreSlim(maxDecoders, maxDecoders);
+        MaxDecoders = maxDecoders;
+    }
+
+    public int MaxDecoders { get; }
+
+    public static DecoderPool ForBaseModel(DecoderSettings settings, int maxDecoders) =>
+        new(() => SpeechDecoder.CreateBase(settings), maxDecoders);
+
+    public static DecoderPool ForCustomModel(DecoderSettings settings, CustomLanguageModel custom, int maxDecoders) =>
+        new(() => SpeechDecoder.CreateCustom(settings, custom), maxDecoders);
+
+    /// <summary>Decodes an audio file in any format ffmpeg reads.</summary>
+    public Task<Transcript> DecodeFileAsync(string audioPath, CancellationToken cancellationToken = default) =>
+        UseDecoderAsync(decoder => decoder.DecodeFileAsync(audioPath, cancellationToken), cancellationToken);
+
+    /// <summary>Decodes 16 kHz mono 16-bit little-endian PCM.</summary>
+    public Task<Transcript> DecodeAsync(Stream pcm, CancellationToken cancellationToken = default) =>
+        UseDecoderAsync(decoder => decoder.DecodeAsync(pcm, cancellationToken), cancellationToken);
+
+    private async Task<Transcript> UseDecoderAsync(Func<SpeechDecoder, Task<Transcript>> decode,
+        CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        await _available.WaitAsync(cancellationToken);
+        SpeechDecoder? decoder = null;
+        try
+        {
+            if (!_idle.TryTake(out decoder))
+            {
+                // Building a decoder reads the models from disk: off the caller's thread.
+                decoder = await Task.Run(_createDecoder, cancellationToken);
+                _all.Add(decoder);
+            }
+            return await decode(decoder);
+        }
+        finally
+        {
+            if (decoder is not null) _idle.Add(decoder);
+            _available.Release();
+        }
+    }
+
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        foreach (var decoder in _all) decoder.Dispose();
+        _available.Dispose();
+    }
+}

@@ -1,0 +1,43 @@
+namespace CustomModels.Speech.Decoding;
+
+/// <summary>
+/// What a decoder is made of: the acoustic model, pronunciation dictionary and base language
+/// model, plus any pocketsphinx parameters (e.g. "-beam" → "1e-60"). With no parameters the
+/// decoder uses pocketsphinx's own defaults and the acoustic model's feat.params, exactly as
+/// pocketsphinx_batch does with the same <see cref="ToPocketSphinxArguments"/>.
+/// </summary>
+public sealed record DecoderSettings
+{
+    public const string DebianModelDirectory = "/usr/share/pocketsphinx/model/en-us";
+
+    public string AcousticModelPath { get; init; } = Path.Combine(DebianModelDirectory, "en-us");
+    public string DictionaryPath { get; init; } = Path.Combine(DebianModelDirectory, "cmudict-en-us.dict");
+    public string LanguageModelPath { get; init; } = Path.Combine(DebianModelDirectory, "en-us.lm.bin");
+
+    /// <summary>Extra pocketsphinx parameters, name (with the dash) to value.</summary>
+    public IReadOnlyDictionary<string, string> Parameters { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>
+    /// Audio longer than this is cut, at its quietest moment, into utterances of at most this
+    /// length, each decoded whole (as pocketsphinx_batch decodes a file): memory stays bounded and
+    /// cancellation is seen between utterances and between the blocks read.
+    /// </summary>
+    public double MaxUtteranceSeconds { get; init; } = 20;
+
+    public static DecoderSettings Default { get; } = new();
+
+    /// <summary>The command-line form of these settings, for pocketsphinx_batch and for the decoder.</summary>
+    public IReadOnlyList<string> ToPocketSphinxArguments()
+    {
+        var arguments = new List<string>
+        {
+            "-hmm", AcousticModelPath, "-dict", DictionaryPath, "-lm", LanguageModelPath,
+        };
+        foreach (var (name, value) in Parameters)
+        {
+            arguments.Add(name);
+            arguments.Add(value);
+        }
+        return arguments;
+    }
+}

@@ -1,0 +1,184 @@
+using System.Runtime.InteropServices;
+using System.Runtime.InteropServices.Marshalling;
+
+namespace CustomModels.Speech.Decoding;
+
+/// <summary>
+/// The libpocketsphinx / libsphinxbase C API (Debian's 0.8+5prealpha: libpocketsphinx.so.3,
+/// libsphinxbase.so.3). Every owned pointer travels in a SafeHandle; borrowed pointers (the
+/// decoder's logmath, hypothesis strings, segment iterators) stay IntPtr and never outlive the call
+/// that produced them.
+/// </summary>
+internal static partial class PocketSphinxNative
+{
+    private const string PocketSphinx = "libpocketsphinx.so.3";
+    private const string SphinxBase = "libsphinxbase.so.3";
+
+    // ---- configuration (cmd_ln) -----------------------------------------------------------------
+
+    [LibraryImport(PocketSphinx)]
+    internal static partial IntPtr ps_args();
+
+    /// <summary>Parses "-name value" pairs; sphinxbase copies every string it keeps.</summary>
+    [LibraryImport(SphinxBase, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial SafeConfigHandle cmd_ln_parse_r(IntPtr inoutConfig, IntPtr definitions, int argc,
+        string[] argv, int strict);
+
+    [LibraryImport(SphinxBase)]
+    internal static partial int cmd_ln_free_r(IntPtr config);
+
+    // ---- log math -------------------------------------------------------------------------------
+
+    [LibraryImport(SphinxBase)]
+    internal static partial SafeLogMathHandle logmath_init(double logBase, int shift, int useTable);
+
+    [LibraryImport(SphinxBase)]
+    internal static partial int logmath_free(IntPtr logMath);
+
+    [LibraryImport(SphinxBase)]
+    internal static partial double logmath_exp(IntPtr logMath, int logValue);
+
+    [LibraryImport(SphinxBase)]
+    internal static partial double logmath_log_to_ln(IntPtr logMath, int logValue);
+
+    // ---- n-gram models --------------------------------------------------------------------------
+
+    internal const int NgramAuto = 0;
+    internal const int NgramInvalidWordId = -1;
+
+    [LibraryImport(SphinxBase, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial SafeNgramModelHandle ngram_model_read(SafeConfigHandle config, string path, int fileType,
+        IntPtr logMath);
+
+    [LibraryImport(SphinxBase)]
+    internal static partial int ngram_model_free(IntPtr model);
+
+    [LibraryImport(SphinxBase, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial SafeNgramModelHandle ngram_model_set_init(SafeConfigHandle config, IntPtr[] models,
+        string[] names, float[] weights, int modelCount);
+
+    [LibraryImport(SphinxBase, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial IntPtr ngram_model_set_interp(SafeNgramModelHandle set, string[] names, float[] weights);
+
+    [LibraryImport(SphinxBase, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int ngram_model_add_word(SafeNgramModelHandle model, string word, float weight);
+
+    [LibraryImport(SphinxBase, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int ngram_wid(SafeNgramModelHandle model, string word);
+
+    [LibraryImport(SphinxBase)]
+    internal static partial int ngram_unknown_wid(SafeNgramModelHandle model);
+
+    /// <summary>Raw log probability (logmath units) of a word after a history, most recent word first.</summary>
+    [LibraryImport(SphinxBase)]
+    internal static partial int ngram_ng_prob(SafeNgramModelHandle model, int wordId, int[] history, int historyLength,
+        out int ngramOrderUsed);
+
+    // ---- decoder --------------------------------------------------------------------------------
+
+    [LibraryImport(PocketSphinx)]
+    internal static partial SafeDecoderHandle ps_init(SafeConfigHandle config);
+
+    [LibraryImport(PocketSphinx)]
+    internal static partial int ps_free(IntPtr decoder);
+
+    [LibraryImport(PocketSphinx)]
+    internal static partial IntPtr ps_get_logmath(SafeDecoderHandle decoder);
+
+    [LibraryImport(PocketSphinx, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int ps_add_word(SafeDecoderHandle decoder, string word, string phones, int update);
+
+    /// <summary>Returns a malloc'ed phone string (freed with ckd_free) or NULL when the word is unknown.</summary>
+    [LibraryImport(PocketSphinx, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial IntPtr ps_lookup_word(SafeDecoderHandle decoder, string word);
+
+    [LibraryImport(SphinxBase)]
+    internal static partial void ckd_free(IntPtr pointer);
+
+    [LibraryImport(PocketSphinx, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int ps_set_lm(SafeDecoderHandle decoder, string name, SafeNgramModelHandle model);
+
+    [LibraryImport(PocketSphinx, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int ps_set_search(SafeDecoderHandle decoder, string name);
+
+    [LibraryImport(PocketSphinx)]
+    internal static partial int ps_start_utt(SafeDecoderHandle decoder);
+
+    [LibraryImport(PocketSphinx)]
+    internal static unsafe partial int ps_process_raw(SafeDecoderHandle decoder, short* samples, nuint sampleCount,
+        int noSearch, int fullUtterance);
+
+    [LibraryImport(PocketSphinx)]
+    internal static partial int ps_end_utt(SafeDecoderHandle decoder);
+
+    [LibraryImport(PocketSphinx)]
+    internal static partial IntPtr ps_get_hyp(SafeDecoderHandle decoder, out int bestScore);
+
+    [LibraryImport(PocketSphinx)]
+    internal static partial IntPtr ps_seg_iter(SafeDecoderHandle decoder);
+
+    /// <summary>Advances; returns NULL at the end and frees the iterator itself then.</summary>
+    [LibraryImport(PocketSphinx)]
+    internal static partial IntPtr ps_seg_next(IntPtr segment);
+
+    [LibraryImport(PocketSphinx)]
+    internal static partial IntPtr ps_seg_word(IntPtr segment);
+
+    [LibraryImport(PocketSphinx)]
+    internal static partial void ps_seg_frames(IntPtr segment, out int startFrame, out int endFrame);
+
+    [LibraryImport(PocketSphinx)]
+    internal static partial int ps_seg_prob(IntPtr segment, out int acousticScore, out int languageScore,
+        out int languageBackoff);
+
+    [LibraryImport(PocketSphinx)]
+    internal static partial void ps_seg_free(IntPtr segment);
+}
+
+/// <summary>A cmd_ln_t configuration; pocketsphinx retains its own reference when it uses one.</summary>
+internal sealed class SafeConfigHandle : SafeHandle
+{
+    public SafeConfigHandle() : base(IntPtr.Zero, ownsHandle: true) { }
+    public override bool IsInvalid => handle == IntPtr.Zero;
+    protected override bool ReleaseHandle()
+    {
+        PocketSphinxNative.cmd_ln_free_r(handle);
+        return true;
+    }
+}
+
+/// <summary>A logmath_t table of our own (the decoder's is borrowed, never wrapped).</summary>
+internal sealed class SafeLogMathHandle : SafeHandle
+{
+    public SafeLogMathHandle() : base(IntPtr.Zero, ownsHandle: true) { }
+    public override bool IsInvalid => handle == IntPtr.Zero;
+    protected override bool ReleaseHandle()
+    {
+        PocketSphinxNative.logmath_free(handle);
+        return true;
+    }
+}
+
+/// <summary>One reference to a reference-counted ngram_model_t (a single model or an interpolated set).</summary>
+internal sealed class SafeNgramModelHandle : SafeHandle
+{
+    public SafeNgramModelHandle() : base(IntPtr.Zero, ownsHandle: true) { }
+    public override bool IsInvalid => handle == IntPtr.Zero;
+    protected override bool ReleaseHandle()
+    {
+        PocketSphinxNative.ngram_model_free(handle);
+        return true;
+    }
+}
+
+/// <summary>A ps_decoder_t with its acoustic model, dictionary and searches.</summary>
+internal sealed class SafeDecoderHandle : SafeHandle
+{
+    public SafeDecoderHandle() : base(IntPtr.Zero, ownsHandle: true) { }
+    public override bool IsInvalid => handle == IntPtr.Zero;
+    protected override bool ReleaseHandle()
+    {
+        PocketSphinxNative.ps_free(handle);
+        return true;
+    }
+}

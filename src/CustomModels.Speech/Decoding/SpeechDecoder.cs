@@ -1,0 +1,295 @@
+using System.Buffers;
+using System.Runtime.InteropServices;
+using CustomModels.Speech.Audio;
+using CustomModels.Speech.Lexicon;
+using static CustomModels.Speech.Decoding.PocketSphinxNative;
+
+namespace CustomModels.Speech.Decoding;
+
+/// <summary>
+/// One pocketsphinx decoder: its own acoustic model, dictionary and language model in native
+/// memory. Not thread-safe (pocketsphinx decoders are not); use one per thread, or a
+/// <see cref="DecoderPool"/>. Decoding is stateless between files: each utterance is decoded
+/// whole, so a file's transcript does not depend on what the decoder heard before.
+/// </summary>
+public sealed class SpeechDecoder : IDisposable
+{
+    public const int SampleRate = 16000;
+    private const int BytesPerSample = 2;
+    private const int ReadBlockSamples = SampleRate / 4;
+
+    private readonly SafeDecoderHandle _decoder;
+    private readonly IntPtr _logMath;
+    private readonly double _framesPerSecond;
+    private readonly int _maxUtteranceSamples;
+
+    private SpeechDecoder(SafeDecoderHandle decoder, DecoderSettings settings)
+    {
+        _decoder = decoder;
+        _logMath = ps_get_logmath(decoder);
+        _framesPerSecond = settings.Parameters.TryGetValue("-frate", out var frate) ? double.Parse(frate) : 100;
+        _maxUtteranceSamples = (int)(settings.MaxUtteranceSeconds * SampleRate);
+    }
+
+    /// <summary>A decoder with the base dictionary and language model only.</summary>
+    public static SpeechDecoder CreateBase(DecoderSettings settings) => Create(settings, custom: null);
+
+    /// <summary>
+    /// A decoder whose language model is the base one interpolated with <paramref name="custom"/>'s
+    /// ARPA model, and whose dictionary has the custom words added.
+    /// </summary>
+    public static SpeechDecoder CreateCustom(DecoderSettings settings, CustomLanguageModel custom) =>
+        Create(settings, custom);
+
+    private static SpeechDecoder Create(DecoderSettings settings, CustomLanguageModel? custom)
+    {
+        if (custom is not null && custom.Weight is <= 0 or >= 1)
+            throw new ArgumentOutOfRangeException(nameof(custom), custom.Weight, "the interpolation weight must be between 0 and 1");
+        foreach (var (what, path) in new[] {
+                     ("acoustic model", settings.AcousticModelPath), ("dictionary", settings.DictionaryPath),
+                     ("language model", settings.LanguageModelPath), ("custom language model", custom?.ArpaPath),
+                     ("custom dictionary", custom?.DictionaryPath) })
+        {
+            if (path is not null && !File.Exists(path) && !Directory.Exists(path))
+                throw new DecoderException($"the {what} is missing", new FileNotFoundException(null, path));
+        }
+
+        // The language model is read here rather than by ps_init (-lm) so that base and custom
+        // decoders take the same path; the words are added before the search exists, so the
+        // search's word map is built once, with them.
+        using var config = CreateConfig(settings, includeLanguageModel: false);
+        var decoder = ps_init(config);
+        if (decoder.IsInvalid)
+            throw new DecoderException("the speech decoder could not be started",
+                NativeFailure("ps_init", settings.ToPocketSphinxArguments()));
+        try
+        {
+            var addedWords = custom?.DictionaryPath is { } dictionaryPath
+                ? AddWords(decoder, PronouncingDictionary.Load(dictionaryPath))
+                : [];
+            var logMath = ps_get_logmath(decoder);
+            using var baseModel = ReadLanguageModel(config, settings.LanguageModelPath, logMath);
+            if (custom is null)
+            {
+                SetLanguageModel(decoder, "base", baseModel);
+            }
+            else
+            {
+                using var domainModel = ReadLanguageModel(config, custom.ArpaPath, logMath);
+                // The set scores a word from each model; a new word that the domain text never
+                // used still needs a unigram so that the decoder can hypothesize it.
+                foreach (var word in addedWords)
+                {
+                    if (ngram_wid(domainModel, word) == ngram_unknown_wid(domainModel)
+                        && ngram_model_add_word(domainModel, word, 1.0f) == NgramInvalidWordId)
+                        throw new DecoderException("the custom language model could not be built",
+                            NativeFailure("ngram_model_add_word", [word]));
+                }
+                using var interpolated = InterpolateLanguageModels(config, baseModel, domainModel, custom.Weight);
+                SetLanguageModel(decoder, "custom", interpolated);
+            }
+            return new SpeechDecoder(decoder, settings);
+        }
+        catch
+        {
+            decoder.Dispose();
+            throw;
+        }
+    }
+
+    internal static SafeConfigHandle CreateConfig(DecoderSettings settings, bool includeLanguageModel)
+    {
+        var arguments = new List<string>();
+        var all = settings.ToPocketSphinxArguments();
+        for (var i = 0; i + 1 < all.Count; i += 2)
+        {
+            if (!includeLanguageModel && all[i] == "-lm") continue;
+            arguments.Add(all[i]);
+            arguments.Add(all[i + 1]);
+        }
+        // pocketsphinx writes its log to stderr unless told otherwise.
+        if (!settings.Parameters.ContainsKey("-logfn")) arguments.AddRange(["-logfn", "/dev/null"]);
+        var config = cmd_ln_parse_r(IntPtr.Zero, ps_args(), arguments.Count, arguments.ToArray(), strict: 1);
+        if (config.IsInvalid)
+            throw new DecoderException("the speech decoder settings are not valid",
+                NativeFailure("cmd_ln_parse_r", arguments));
+        return config;
+    }
+
+    internal static SafeNgramModelHandle ReadLanguageModel(SafeConfigHandle config, string path, IntPtr logMath)
+    {
+        var model = ngram_model_read(config, path, NgramAuto, logMath);
+        if (model.IsInvalid)
+            throw new DecoderException("the language model could not be read (is it an ARPA or binary n-gram file?)",
+                NativeFailure("ngram_model_read", [path]));
+        return model;
+    }
+
+    internal static readonly string[] InterpolatedModelNames = ["base", "domain"];
+
+    internal static SafeNgramModelHandle InterpolateLanguageModels(SafeConfigHandle config,
+        SafeNgramModelHandle baseModel, SafeNgramModelHandle domainModel, double domainWeight)
+    {
+        bool baseAdded = false, domainAdded = false;
+        try
+        {
+            baseModel.DangerousAddRef(ref baseAdded);
+            domainModel.DangerousAddRef(ref domainAdded);
+            var set = ngram_model_set_init(config,
+                [baseModel.DangerousGetHandle(), domainModel.DangerousGetHandle()], InterpolatedModelNames,
+                [(float)(1 - domainWeight), (float)domainWeight], 2);
+            if (set.IsInvalid)
+                throw new DecoderException("the custom language model could not be combined with the base model",
+                    NativeFailure("ngram_model_set_init", []));
+            return set;
+        }
+        finally
+        {
+            if (baseAdded) baseModel.DangerousRelease();
+            if (domainAdded) domainModel.DangerousRelease();
+        }
+    }
+
+    private static List<string> AddWords(SafeDecoderHandle decoder, PronouncingDictionary words)
+    {
+        var added = new List<string>();
+        foreach (var entry in words.Entries)
+        {
+            var known = ps_lookup_word(decoder, entry.Word);
+            if (known != IntPtr.Zero)
+            {
+                ckd_free(known);
+                continue;
+            }
+            // update = 0: no search exists yet; the one set next is built with these words.
+            if (ps_add_word(decoder, entry.Word, string.Join(' ', entry.Phones), update: 0) < 0)
+                throw new DecoderException($"the word \"{entry.Word}\" has a pronunciation that the acoustic model cannot use",
+                    NativeFailure("ps_add_word", [entry.Word, string.Join(' ', entry.Phones)]));
+            added.Add(entry.Word);
+        }
+        return added;
+    }
+
+    private static void SetLanguageModel(SafeDecoderHandle decoder, string name, SafeNgramModelHandle model)
+    {
+        // The search keeps its own reference to the model; ours is released by the caller.
+        if (ps_set_lm(decoder, name, model) != 0 || ps_set_search(decoder, name) != 0)
+            throw new DecoderException("the language model could not be used by the decoder",
+                NativeFailure("ps_set_lm", [name]));
+    }
+
+    private static InvalidOperationException NativeFailure(string function, IEnumerable<string> arguments) =>
+        new($"{function} failed ({string.Join(' ', arguments)})");
+
+    /// <summary>Decodes an audio file in any format ffmpeg reads, converting it on the fly.</summary>
+    public async Task<Transcript> DecodeFileAsync(string audioPath, CancellationToken cancellationToken = default)
+    {
+        await using var audio = await PcmAudioStream.OpenAsync(audioPath, cancellationToken);
+        var transcript = await DecodeAsync(audio.Pcm, cancellationToken);
+        await audio.CompleteAsync(cancellationToken);
+        return transcript;
+    }
+
+    /// <summary>
+    /// Decodes 16 kHz mono 16-bit little-endian PCM read in blocks from <paramref name="pcm"/>.
+    /// Memory holds at most one utterance (<see cref="DecoderSettings.MaxUtteranceSeconds"/>).
+    /// </summary>
+    public async Task<Transcript> DecodeAsync(Stream pcm, CancellationToken cancellationToken = default)
+    {
+        var buffer = ArrayPool<short>.Shared.Rent(Math.Max(_maxUtteranceSamples, ReadBlockSamples * 2));
+        var readBlock = new byte[ReadBlockSamples * BytesPerSample];
+        var words = new List<RecognizedWord>();
+        var text = new List<string>();
+        long utteranceStartSample = 0;
+        int buffered = 0, pendingByte = -1;
+        try
+        {
+            while (true)
+            {
+                var offset = 0;
+                if (pendingByte >= 0) { readBlock[0] = (byte)pendingByte; offset = 1; pendingByte = -1; }
+                var read = await pcm.ReadAsync(readBlock.AsMemory(offset), cancellationToken);
+                if (read == 0) break;
+                var bytes = offset + read;
+                if (bytes % 2 == 1) pendingByte = readBlock[--bytes];
+                var samples = MemoryMarshal.Cast<byte, short>(readBlock.AsSpan(0, bytes));
+                while (samples.Length > 0)
+                {
+                    var take = Math.Min(samples.Length, _maxUtteranceSamples - buffered);
+                    samples[..take].CopyTo(buffer.AsSpan(buffered));
+                    buffered += take;
+                    samples = samples[take..];
+                    if (buffered < _maxUtteranceSamples) continue;
+
+                    var cut = QuietestPoint(buffer.AsSpan(_maxUtteranceSamples / 2, _maxUtteranceSamples / 2))
+                              + _maxUtteranceSamples / 2;
+                    cancellationToken.ThrowIfCancellationRequested();
+                    DecodeUtterance(buffer.AsSpan(0, cut), utteranceStartSample, text, words);
+                    buffer.AsSpan(cut, buffered - cut).CopyTo(buffer);
+                    buffered -= cut;
+                    utteranceStartSample += cut;
+                }
+            }
+            if (buffered > 0)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                DecodeUtterance(buffer.AsSpan(0, buffered), utteranceStartSample, text, words);
+            }
+            return new Transcript(string.Join(' ', text), words,
+                (utteranceStartSample + buffered) / (double)SampleRate);
+        }
+        finally
+        {
+            ArrayPool<short>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>The start of the quietest 100 ms window: a pause, where cutting splits no word.</summary>
+    private static int QuietestPoint(ReadOnlySpan<short> samples)
+    {
+        const int window = SampleRate / 10, hop = SampleRate / 50;
+        var best = 0;
+        var bestEnergy = long.MaxValue;
+        for (var start = 0; start + window <= samples.Length; start += hop)
+        {
+            long energy = 0;
+            foreach (var sample in samples.Slice(start, window)) energy += sample * sample;
+            if (energy < bestEnergy) { bestEnergy = energy; best = start; }
+        }
+        return best + window / 2;
+    }
+
+    private unsafe void DecodeUtterance(ReadOnlySpan<short> samples, long startSample, List<string> text,
+        List<RecognizedWord> words)
+    {
+        if (ps_start_utt(_decoder) < 0)
+            throw new DecoderException("the speech decoder failed", NativeFailure("ps_start_utt", []));
+        int processed;
+        fixed (short* data = samples)
+            processed = ps_process_raw(_decoder, data, (nuint)samples.Length, noSearch: 0, fullUtterance: 1);
+        if (ps_end_utt(_decoder) < 0 || processed < 0)
+            throw new DecoderException("the speech decoder failed", NativeFailure("ps_process_raw", []));
+
+        var hypothesis = Marshal.PtrToStringUTF8(ps_get_hyp(_decoder, out _));
+        if (!string.IsNullOrWhiteSpace(hypothesis)) text.Add(hypothesis);
+
+        var offsetSeconds = startSample / (double)SampleRate;
+        for (var segment = ps_seg_iter(_decoder); segment != IntPtr.Zero; segment = ps_seg_next(segment))
+        {
+            var word = Marshal.PtrToStringUTF8(ps_seg_word(segment)) ?? "";
+            if (IsFiller(word)) continue;
+            ps_seg_frames(segment, out var startFrame, out var endFrame);
+            var posterior = ps_seg_prob(segment, out _, out _, out _);
+            words.Add(new RecognizedWord(PronouncingDictionary.WithoutAlternateNumber(word),
+                offsetSeconds + startFrame / _framesPerSecond,
+                offsetSeconds + (endFrame + 1) / _framesPerSecond,
+                Math.Clamp(logmath_exp(_logMath, posterior), 0, 1)));
+        }
+    }
+
+    // <s>, </s>, <sil> and the noise words ([NOISE], ++BREATH++) of the filler dictionary.
+    private static bool IsFiller(string word) =>
+        word.Length == 0 || word[0] is '<' or '[' || word.StartsWith("++", StringComparison.Ordinal);
+
+    public void Dispose() => _decoder.Dispose();
+}
