@@ -1,0 +1,109 @@
+using CustomModels.Api.Auth;
+using CustomModels.Api.Errors;
+using CustomModels.Api.Models;
+using CustomModels.Api.RateLimits;
+using CustomModels.Core.Access;
+using CustomModels.Core.Data;
+using CustomModels.Core.Models;
+using Microsoft.EntityFrameworkCore;
+using Scalar.AspNetCore;
+
+namespace CustomModels.Api.Hosting;
+
+/// <summary>What `serve` is started with; tests start the same service with their own.</summary>
+public sealed record ServiceOptions
+{
+    public required StorageSettings Storage { get; init; }
+    public string Urls { get; init; } = "http://127.0.0.1:8080";
+    /// <summary>On an empty database, create a first organization and an all-scopes key and print the key once.</summary>
+    public bool CreateFirstKey { get; init; } = true;
+    public TextWriter Output { get; init; } = Console.Out;
+}
+
+/// <summary>The HTTP service, assembled: one line per concern.</summary>
+public static class ServiceApp
+{
+    public static WebApplication Build(ServiceOptions options, string[]? args = null)
+    {
+        var builder = WebApplication.CreateSlimBuilder(args ?? []);
+        builder.WebHost.UseUrls(options.Urls);
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.AddServerHeader = false;
+            k.Limits.MaxRequestBodySize = 10 * 1024 * 1024; // JSON bodies; uploads raise it per endpoint
+        });
+        builder.Logging.AddFilter("Microsoft.EntityFrameworkCore", LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft.AspNetCore.DataProtection", LogLevel.Error);
+
+        builder.Services.AddAppDatabase(options.Storage);
+        builder.Services.AddSingleton<ModelDeletion>();
+        builder.Services.ConfigureHttpJsonOptions(o =>
+        {
+            o.SerializerOptions.TypeInfoResolverChain.Insert(0, ApiJsonContext.Default);
+            o.SerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower;
+            // Names and messages in any language read as written; HTML-safe escaping is no concern of a JSON API.
+            o.SerializerOptions.Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping;
+        });
+        builder.Services.AddApiKeyAuth();
+        builder.Services.AddKeyRateLimits();
+        builder.Services.AddOpenApi();
+
+        var app = builder.Build();
+        app.UseApiErrors();
+        app.UseTrailingSlashTolerance();
+        app.UseRouting();
+        app.UseAuthentication();
+        app.UseKeyRateLimits();
+        app.UseAuthorization();
+
+        app.MapHealth();
+        app.MapOpenApi().AllowAnonymous(); // /openapi/v1.json
+        app.MapScalarApiReference(o => o.WithTitle("Custom Models API")).AllowAnonymous(); // /scalar
+        app.MapCustomModels();
+        return app;
+    }
+
+    /// <summary>Brings the schema up to date and, on an empty database, creates the first key.</summary>
+    public static async Task PrepareDatabaseAsync(WebApplication app, ServiceOptions options)
+    {
+        using var scope = app.Services.CreateScope();
+        var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
+        await Database.MigrateAsync(db, options.Storage);
+        if (options.CreateFirstKey && !await db.Organizations.AnyAsync())
+        {
+            var org = await ApiKeys.CreateOrganizationAsync(db, "default");
+            var key = await ApiKeys.CreateKeyAsync(db, org.Id, Scopes.All);
+            options.Output.WriteLine($"Created organization 'default' (id {org.Id}) and an API key with all scopes.");
+            options.Output.WriteLine("It is shown this once; keep it:");
+            options.Output.WriteLine(key.Key);
+        }
+    }
+
+    /// <summary>Older clients send `/custom_models/123/`: under /api that is the same resource as without the slash.</summary>
+    static void UseTrailingSlashTolerance(this WebApplication app) => app.Use((context, next) =>
+    {
+        var path = context.Request.Path.Value;
+        if (path is { Length: > 5 } && path[^1] == '/' && path.StartsWith("/api/", StringComparison.Ordinal))
+            context.Request.Path = new PathString(path.TrimEnd('/'));
+        return next(context);
+    });
+}
+
+public sealed record HealthResponse(string Status);
+
+public static class HealthApi
+{
+    public static void MapHealth(this WebApplication app)
+    {
+        app.MapGet("/healthz", () => TypedResults.Ok(new HealthResponse("ok"))).AllowAnonymous().ExcludeFromDescription();
+        app.MapGet("/readyz", async Task<IResult> (AppDbContext db, CancellationToken ct) =>
+        {
+            try
+            {
+                if (await db.Database.CanConnectAsync(ct)) return TypedResults.Ok(new HealthResponse("ready"));
+            }
+            catch (Exception) { }
+            return new ApiError(StatusCodes.Status503ServiceUnavailable, "Database is not reachable", "DATABASE_UNAVAILABLE");
+        }).AllowAnonymous().ExcludeFromDescription();
+    }
+}

@@ -1,0 +1,93 @@
+using System.Globalization;
+using System.Text.Json.Serialization;
+using CustomModels.Core.Models;
+
+namespace CustomModels.Api.Models;
+
+/// <summary>
+/// The model object of API.md. Fields that apply only in some states are omitted, never null;
+/// `description` is always present (null when not set).
+/// </summary>
+public sealed record ModelResponse
+{
+    public required long Id { get; init; }
+    public required string ModelKey { get; init; }
+    public required string Name { get; init; }
+    public required string? Description { get; init; }
+    public required string Language { get; init; }
+    public required string BaseModel { get; init; }
+    public required int TrainingStatus { get; init; }
+    public required string StatusMessage { get; init; }
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public int? TrainingProgress { get; init; }
+    public required string CreatedAt { get; init; }
+    public required string UpdatedAt { get; init; }
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public string? StartedTrainingAt { get; init; }
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public string? FinishedTrainingAt { get; init; }
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public string? FailedAt { get; init; }
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public string? Error { get; init; }
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public TrainingMetricsResponse? TrainingMetrics { get; init; }
+}
+
+/// <summary>Percentages rounded to one decimal; hours to two. Each present only when it was measured.</summary>
+public sealed record TrainingMetricsResponse
+{
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public double? WordErrorRate { get; init; }
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public double? AccuracyImprovement { get; init; }
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public double? CharacterErrorRate { get; init; }
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public double? TrainingHours { get; init; }
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public double? BaseWordErrorRate { get; init; }
+}
+
+public sealed record ModelListResponse(int Count, long TotalResults, IReadOnlyList<ModelResponse> Result);
+
+public static class ModelMapping
+{
+    public static string Timestamp(DateTime utc) =>
+        utc.ToString("yyyy'-'MM'-'dd'T'HH':'mm':'ss'Z'", CultureInfo.InvariantCulture);
+
+    static string? Timestamp(DateTime? utc) => utc is { } t ? Timestamp(t) : null;
+
+    public static ModelResponse ToResponse(this CustomModel m, string? statusMessage = null)
+    {
+        var status = m.TrainingStatus;
+        var hasResult = status == Core.Models.TrainingStatus.Success
+            || (status == Core.Models.TrainingStatus.Running && m.FinishedTrainingAt is not null);
+        return new ModelResponse
+        {
+            Id = m.Id,
+            ModelKey = m.ModelKey,
+            Name = m.Name,
+            Description = m.Description,
+            Language = m.Language,
+            BaseModel = m.BaseModel,
+            TrainingStatus = (int)status,
+            StatusMessage = statusMessage ?? Catalog.StatusMessage(status, m.TrainingError),
+            TrainingProgress = status is Core.Models.TrainingStatus.Running or Core.Models.TrainingStatus.Success
+                ? m.TrainingProgress ?? 0 : null,
+            CreatedAt = Timestamp(m.CreatedAt),
+            UpdatedAt = Timestamp(m.UpdatedAt),
+            StartedTrainingAt = Timestamp(m.StartedTrainingAt),
+            // Kept while a retrain runs: they describe the artifact that is still serving.
+            FinishedTrainingAt = hasResult ? Timestamp(m.FinishedTrainingAt) : null,
+            TrainingMetrics = hasResult ? Metrics(m) : null,
+            FailedAt = status == Core.Models.TrainingStatus.Failed ? Timestamp(m.FailedAt) : null,
+            Error = status == Core.Models.TrainingStatus.Failed ? m.TrainingError : null,
+        };
+    }
+
+    static TrainingMetricsResponse? Metrics(CustomModel m)
+    {
+        if (m.WordErrorRate is null && m.CharacterErrorRate is null && m.TrainingHours is null && m.BaseWordErrorRate is null)
+            return null;
+        return new TrainingMetricsResponse
+        {
+            WordErrorRate = Round(m.WordErrorRate, 1),
+            AccuracyImprovement = Round(m.AccuracyImprovement, 1),
+            CharacterErrorRate = Round(m.CharacterErrorRate, 1),
+            TrainingHours = Round(m.TrainingHours, 2),
+            BaseWordErrorRate = Round(m.BaseWordErrorRate, 1),
+        };
+    }
+
+    static double? Round(double? value, int digits) => value is { } v ? Math.Round(v, digits, MidpointRounding.AwayFromZero) : null;
+}

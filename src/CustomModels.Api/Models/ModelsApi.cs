@@ -1,0 +1,170 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using CustomModels.Api.Auth;
+using CustomModels.Api.Errors;
+using CustomModels.Api.Hosting;
+using CustomModels.Core;
+using CustomModels.Core.Data;
+using CustomModels.Core.Models;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+
+namespace CustomModels.Api.Models;
+
+/// <summary>`/api/v3/custom_models`: list, create, get, update, delete.</summary>
+public static class ModelsApi
+{
+    public static IEndpointRouteBuilder MapCustomModels(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/api/v3/custom_models").WithTags("Custom models");
+        group.MapGet("", List).RequireAuthorization(Scopes.ModelsRead)
+            .WithSummary("List the organization's custom models, id ascending");
+        group.MapPost("", Create).RequireAuthorization(Scopes.ModelsWrite)
+            .Accepts<CreateModelRequest>("application/json").WithSummary("Create a custom model");
+        group.MapGet("{id}", Get).RequireAuthorization(Scopes.ModelsRead).WithSummary("Get one custom model");
+        group.MapMethods("{id}", [HttpMethods.Post, HttpMethods.Put, HttpMethods.Patch], Update)
+            .RequireAuthorization(Scopes.ModelsWrite)
+            .Accepts<UpdateModelRequest>("application/json").WithSummary("Update name and/or description");
+        group.MapDelete("{id}", Delete).RequireAuthorization(Scopes.ModelsWrite)
+            .WithSummary("Delete a custom model with its data, artifacts and training");
+        return app;
+    }
+
+    public static async Task<Results<Ok<ModelListResponse>, ApiError>> List(HttpContext context, AppDbContext db)
+    {
+        var (query, errors) = ListQuery.Parse(context.Request.Query);
+        if (query is null) return ApiError.InvalidQuery(errors);
+        var org = CurrentKey.Get(context).OrganizationId;
+
+        var models = db.CustomModels.AsNoTracking().Where(m => m.OrganizationId == org);
+        if (query.Status is { } status) models = models.Where(m => m.TrainingStatus == status);
+        if (query.Language is { } language) models = models.Where(m => m.Language == language);
+        if (query.BaseModel is { } baseModel) models = models.Where(m => m.BaseModel == baseModel);
+
+        var ct = context.RequestAborted;
+        var total = await models.LongCountAsync(ct);
+        var offset = (long)(query.Page - 1) * query.PerPage;
+        List<CustomModel> page = offset < total
+            ? await models.OrderBy(m => m.Id).Skip((int)offset).Take(query.PerPage).ToListAsync(ct)
+            : [];
+        return TypedResults.Ok(new ModelListResponse(page.Count, total, page.Select(m => m.ToResponse()).ToList()));
+    }
+
+    public static async Task<Results<Created<ModelResponse>, ApiError>> Create(HttpContext context, AppDbContext db)
+    {
+        var (body, error) = await JsonBody.ReadObjectAsync(context.Request);
+        if (body is null) return error!;
+
+        var errors = new Dictionary<string, string>();
+        var name = ReadName(body, errors, required: true);
+        var description = ReadDescription(body, errors, out _);
+        JsonBody.TryGetString(body, "language", errors, out var language, out _);
+        if (language is null) errors.TryAdd("language", "Required");
+        else if (!Catalog.IsLanguage(language)) errors["language"] = "Must be one of: " + string.Join(", ", Catalog.Languages);
+        JsonBody.TryGetString(body, "base_model", errors, out var baseModel, out _);
+        if (baseModel is not null && !Catalog.IsBaseModel(baseModel))
+            errors["base_model"] = "Must be one of: " + string.Join(", ", Catalog.BaseModels);
+        if (errors.Count > 0) return ApiError.InvalidBody(errors);
+
+        var now = Clock.UtcNow();
+        var model = new CustomModel
+        {
+            OrganizationId = CurrentKey.Get(context).OrganizationId,
+            Name = name!,
+            Description = description,
+            Language = language!,
+            BaseModel = baseModel ?? Catalog.DefaultBaseModel,
+            TrainingStatus = TrainingStatus.NotRunning,
+            CreatedAt = now,
+            UpdatedAt = now,
+        };
+        db.CustomModels.Add(model);
+        await db.SaveChangesAsync(context.RequestAborted);
+        return TypedResults.Created($"/api/v3/custom_models/{model.Id}", model.ToResponse());
+    }
+
+    public static async Task<Results<Ok<ModelResponse>, ApiError>> Get(string id, HttpContext context, AppDbContext db)
+    {
+        var model = await FindAsync(db, context, id, track: false);
+        return model is null ? ApiError.ModelNotFound() : TypedResults.Ok(model.ToResponse());
+    }
+
+    public static async Task<Results<Ok<ModelResponse>, ApiError>> Update(string id, HttpContext context, AppDbContext db)
+    {
+        var (body, error) = await JsonBody.ReadObjectAsync(context.Request);
+        if (body is null) return error!;
+        var model = await FindAsync(db, context, id, track: true);
+        if (model is null) return ApiError.ModelNotFound();
+
+        var errors = new Dictionary<string, string>();
+        var name = ReadName(body, errors, required: false);
+        var description = ReadDescription(body, errors, out var descriptionPresent);
+        RejectChange(body, "language", model.Language, errors);
+        RejectChange(body, "base_model", model.BaseModel, errors);
+        if (name is null && !descriptionPresent && errors.Count == 0)
+            errors["body"] = "Provide name and/or description";
+        if (errors.Count > 0) return ApiError.InvalidBody(errors);
+
+        if (name is not null) model.Name = name;
+        if (descriptionPresent) model.Description = description;
+        model.UpdatedAt = Clock.UtcNow();
+        await db.SaveChangesAsync(context.RequestAborted);
+        return TypedResults.Ok(model.ToResponse());
+    }
+
+    public static async Task<Results<NoContent, ApiError>> Delete(string id, HttpContext context, AppDbContext db, ModelDeletion deletion)
+    {
+        if (!TryParseId(id, out var modelId)) return ApiError.ModelNotFound();
+        var org = CurrentKey.Get(context).OrganizationId;
+        return await deletion.DeleteAsync(db, org, modelId, context.RequestAborted)
+            ? TypedResults.NoContent()
+            : ApiError.ModelNotFound();
+    }
+
+    /// <summary>The caller's model with this id, or null: another organization's model does not exist for the caller.</summary>
+    public static async Task<CustomModel?> FindAsync(AppDbContext db, HttpContext context, string id, bool track)
+    {
+        if (!TryParseId(id, out var modelId)) return null;
+        var org = CurrentKey.Get(context).OrganizationId;
+        var query = track ? db.CustomModels : db.CustomModels.AsNoTracking();
+        return await query.FirstOrDefaultAsync(m => m.Id == modelId && m.OrganizationId == org, context.RequestAborted);
+    }
+
+    public static bool TryParseId(string id, out long modelId) =>
+        long.TryParse(id, NumberStyles.None, CultureInfo.InvariantCulture, out modelId) && modelId > 0;
+
+    static string? ReadName(JsonObject body, Dictionary<string, string> errors, bool required)
+    {
+        if (!JsonBody.TryGetString(body, "name", errors, out var raw, out var present)) return null;
+        if (raw is null)
+        {
+            if (required || present) errors["name"] = present ? "Must be a string" : "Required";
+            return null;
+        }
+        var name = raw.Trim();
+        if (name.Length == 0) errors["name"] = "Must not be empty";
+        else if (JsonBody.CharacterCount(name) > 200) errors["name"] = "Must be at most 200 characters";
+        else return name;
+        return null;
+    }
+
+    static string? ReadDescription(JsonObject body, Dictionary<string, string> errors, out bool present)
+    {
+        if (!JsonBody.TryGetString(body, "description", errors, out var description, out present)) return null;
+        if (description is not null && JsonBody.CharacterCount(description) > 1000)
+            errors["description"] = "Must be at most 1000 characters";
+        return description;
+    }
+
+    static void RejectChange(JsonObject body, string field, string current, Dictionary<string, string> errors)
+    {
+        if (!body.TryGetPropertyValue(field, out var node)) return;
+        var same = node is JsonValue v && v.TryGetValue<string>(out var s) && s == current;
+        if (!same) errors[field] = $"Cannot be changed after creation (is '{current}')";
+    }
+}
+
+/// <summary>Request shapes, for the OpenAPI document: bodies are read and checked field by field.</summary>
+public sealed record CreateModelRequest(string Name, string Language, string? BaseModel, string? Description);
+
+public sealed record UpdateModelRequest(string? Name, string? Description);

@@ -1,0 +1,56 @@
+using CustomModels.Core.Models;
+using Microsoft.EntityFrameworkCore;
+
+namespace CustomModels.Core.Data;
+
+/// <summary>
+/// The one database model. Each provider has a subclass only so that it can carry its own
+/// migrations (SQLite and PostgreSQL differ in types and SQL); the model is defined here once.
+/// </summary>
+public abstract class AppDbContext(DbContextOptions options) : DbContext(options)
+{
+    public DbSet<Organization> Organizations => Set<Organization>();
+    public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
+    public DbSet<CustomModel> CustomModels => Set<CustomModel>();
+
+    public abstract bool IsPostgres { get; }
+
+    protected override void OnModelCreating(ModelBuilder model)
+    {
+        model.Entity<Organization>(e =>
+        {
+            e.ToTable("organizations");
+            e.Property(o => o.Name).HasMaxLength(200);
+            e.HasIndex(o => o.Name).IsUnique();
+        });
+
+        model.Entity<ApiKey>(e =>
+        {
+            e.ToTable("api_keys");
+            e.Property(k => k.Prefix).HasMaxLength(32);
+            e.HasIndex(k => k.Prefix).IsUnique();
+            e.Property(k => k.Scopes).HasMaxLength(200);
+            e.HasOne(k => k.Organization).WithMany().HasForeignKey(k => k.OrganizationId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        model.Entity<CustomModel>(e =>
+        {
+            e.ToTable("custom_models");
+            e.Ignore(m => m.ModelKey);
+            e.Property(m => m.Name).HasMaxLength(200);
+            e.Property(m => m.Description).HasMaxLength(1000);
+            e.Property(m => m.Language).HasMaxLength(8);
+            e.Property(m => m.BaseModel).HasMaxLength(16);
+            e.Property(m => m.TrainingStatus).HasConversion<int>();
+            e.HasOne<Organization>().WithMany().HasForeignKey(m => m.OrganizationId).OnDelete(DeleteBehavior.Cascade);
+            // The list is always one organization's, ordered by id, with optional filters:
+            // each filter combination the API offers has an index that ends in id, so a page
+            // is an index range scan and the count an index-only scan.
+            e.HasIndex(m => new { m.OrganizationId, m.Id });
+            e.HasIndex(m => new { m.OrganizationId, m.TrainingStatus, m.Id });
+            e.HasIndex(m => new { m.OrganizationId, m.Language, m.Id });
+            e.HasIndex(m => new { m.OrganizationId, m.TrainingStatus, m.Language, m.Id });
+            e.HasIndex(m => new { m.OrganizationId, m.BaseModel, m.Id });
+        });
+    }
+}

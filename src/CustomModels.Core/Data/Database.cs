@@ -1,0 +1,67 @@
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace CustomModels.Core.Data;
+
+/// <summary>
+/// Where the service keeps its state: the database (SQLite file by default, PostgreSQL when the
+/// connection string says Host=…) and the data folder for blobs.
+/// Read from CUSTOMMODELS_DATA_DIR (default ./data) and CUSTOMMODELS_DATABASE.
+/// </summary>
+public sealed record StorageSettings(string DataDirectory, string ConnectionString, bool IsPostgres)
+{
+    public static StorageSettings FromEnvironment()
+    {
+        var dataDir = Path.GetFullPath(Environment.GetEnvironmentVariable("CUSTOMMODELS_DATA_DIR") is { Length: > 0 } d ? d : "data");
+        var database = Environment.GetEnvironmentVariable("CUSTOMMODELS_DATABASE");
+        return Create(dataDir, database);
+    }
+
+    public static StorageSettings Create(string dataDirectory, string? connectionString)
+    {
+        if (string.IsNullOrWhiteSpace(connectionString))
+            connectionString = $"Data Source={Path.Combine(dataDirectory, "custom-models.db")}";
+        var isPostgres = connectionString.Contains("Host=", StringComparison.OrdinalIgnoreCase)
+            || connectionString.Contains("Server=", StringComparison.OrdinalIgnoreCase);
+        if (!isPostgres)
+        {
+            // Pooling keeps connections (and their WAL set-up) open between requests;
+            // a busy timeout lets writers wait for each other instead of failing.
+            var builder = new SqliteConnectionStringBuilder(connectionString) { Pooling = true, DefaultTimeout = 30 };
+            connectionString = builder.ToString();
+        }
+        return new StorageSettings(dataDirectory, connectionString, isPostgres);
+    }
+}
+
+public static class Database
+{
+    public static IServiceCollection AddAppDatabase(this IServiceCollection services, StorageSettings storage)
+    {
+        services.AddSingleton(storage);
+        if (storage.IsPostgres)
+            services.AddDbContextPool<AppDbContext, PostgresAppDbContext>(o => o.UseNpgsql(storage.ConnectionString));
+        else
+            services.AddDbContextPool<AppDbContext, SqliteAppDbContext>(o => o.UseSqlite(storage.ConnectionString));
+        return services;
+    }
+
+    /// <summary>A context outside dependency injection, for the operator commands.</summary>
+    public static AppDbContext Open(StorageSettings storage) => storage.IsPostgres
+        ? new PostgresAppDbContext(new DbContextOptionsBuilder<PostgresAppDbContext>().UseNpgsql(storage.ConnectionString).Options)
+        : new SqliteAppDbContext(new DbContextOptionsBuilder<SqliteAppDbContext>().UseSqlite(storage.ConnectionString).Options);
+
+    /// <summary>Creates the data folder and brings the schema up to date.</summary>
+    public static async Task MigrateAsync(AppDbContext db, StorageSettings storage, CancellationToken ct = default)
+    {
+        Directory.CreateDirectory(storage.DataDirectory);
+        if (!storage.IsPostgres)
+        {
+            // WAL lets readers and one writer work at once: many API requests beside a training worker.
+            await db.Database.OpenConnectionAsync(ct);
+            await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", ct);
+        }
+        await db.Database.MigrateAsync(ct);
+    }
+}

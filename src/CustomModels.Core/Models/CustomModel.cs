@@ -1,0 +1,54 @@
+namespace CustomModels.Core.Models;
+
+/// <summary>A custom speech model of one organization, as stored.</summary>
+public sealed class CustomModel
+{
+    public long Id { get; set; }
+    public long OrganizationId { get; set; }
+    public required string Name { get; set; }
+    public string? Description { get; set; }
+    public required string Language { get; set; }
+    public required string BaseModel { get; set; }
+    public TrainingStatus TrainingStatus { get; set; } = TrainingStatus.NotRunning;
+    /// <summary>0–100 while training and after success; null otherwise.</summary>
+    public int? TrainingProgress { get; set; }
+    /// <summary>Why the last training failed, in words a user can act on (status 5 only).</summary>
+    public string? TrainingError { get; set; }
+    public DateTime CreatedAt { get; set; }
+    public DateTime UpdatedAt { get; set; }
+    public DateTime? StartedTrainingAt { get; set; }
+    public DateTime? FinishedTrainingAt { get; set; }
+    public DateTime? FailedAt { get; set; }
+
+    // Measured by the last successful training; kept while a retrain runs.
+    public double? WordErrorRate { get; set; }
+    public double? BaseWordErrorRate { get; set; }
+    public double? AccuracyImprovement { get; set; }
+    public double? CharacterErrorRate { get; set; }
+    public double? TrainingHours { get; set; }
+
+    public string ModelKey => ModelKeys.Format(Id);
+}
+
+public enum TrainingStatus
+{
+    NotRunning = 1,
+    ReadyToRun = 2,
+    Running = 3,
+    Success = 4,
+    Failed = 5,
+}
+
+public static class ModelKeys
+{
+    const string Prefix = "custom_model_";
+
+    public static string Format(long id) => Prefix + id;
+
+    public static bool TryParse(string? key, out long id)
+    {
+        id = 0;
+        return key is not null && key.StartsWith(Prefix, StringComparison.Ordinal)
+            && long.TryParse(key.AsSpan(Prefix.Length), System.Globalization.NumberStyles.None, null, out id);
+    }
+}

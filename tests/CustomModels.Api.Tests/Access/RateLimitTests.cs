@@ -1,0 +1,89 @@
+using System.Net;
+using CustomModels.Api.Tests.Infrastructure;
+
+namespace CustomModels.Api.Tests.Access;
+
+/// <summary>Limits live in the process, not the database: one database kind is enough.</summary>
+public sealed class RateLimitTests(SqliteService fixture) : IClassFixture<SqliteService>
+{
+    const string Models = "/api/v3/custom_models";
+    readonly TestService service = fixture.Service;
+
+    [Fact]
+    public async Task Every_answer_carries_the_limit_headers_and_the_request_past_the_limit_is_429()
+    {
+        var client = (await service.CreateOrganizationAsync(requestsPerMinute: 5, maxConcurrent: 10)).Client();
+        var start = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        for (var i = 0; i < 5; i++)
+        {
+            // Errors count as requests too: the 4th is a 404.
+            var response = await client.GetAsync(i == 3 ? $"{Models}/424242" : Models);
+            Assert.Equal("5", response.Headers.GetValues("X-RateLimit-Limit").Single());
+            Assert.Equal((4 - i).ToString(), response.Headers.GetValues("X-RateLimit-Remaining").Single());
+            var reset = long.Parse(response.Headers.GetValues("X-RateLimit-Reset").Single());
+            Assert.InRange(reset, start, start + 61);
+        }
+
+        var refused = await client.GetAsync(Models);
+        var error = await refused.AssertErrorAsync(HttpStatusCode.TooManyRequests, "RATE_LIMIT_EXCEEDED");
+        Assert.Equal("Too Many Requests", (string?)error["error"]);
+        var retryAfter = int.Parse(refused.Headers.GetValues("Retry-After").Single());
+        Assert.InRange(retryAfter, 1, 60);
+        Assert.Equal(retryAfter, (int)error["retry_after"]!);
+        Assert.Equal("0", refused.Headers.GetValues("X-RateLimit-Remaining").Single());
+    }
+
+    [Fact]
+    public async Task Limits_are_per_key()
+    {
+        var org = await service.CreateOrganizationAsync(requestsPerMinute: 2);
+        var first = org.Client();
+        await (await first.GetAsync(Models)).AssertOkAsync();
+        await (await first.GetAsync(Models)).AssertOkAsync();
+        await (await first.GetAsync(Models)).AssertErrorAsync(HttpStatusCode.TooManyRequests, "RATE_LIMIT_EXCEEDED");
+        var second = service.Client(await service.CreateKeyAsync(org.Organization.Id, ["custom_models:read"], requestsPerMinute: 2));
+        await (await second.GetAsync(Models)).AssertOkAsync();
+    }
+
+    [Fact]
+    public async Task A_request_beyond_the_keys_in_flight_limit_is_429_and_the_slot_frees_when_it_ends()
+    {
+        var org = await service.CreateOrganizationAsync(requestsPerMinute: 100, maxConcurrent: 1);
+        var client = org.Client();
+
+        // A raw connection sends a create whose body stops half-way: that request stays in flight.
+        var body = """{"name":"slow","language":"en"}"""u8.ToArray();
+        using var tcp = new System.Net.Sockets.TcpClient();
+        await tcp.ConnectAsync(service.BaseAddress.Host, service.BaseAddress.Port);
+        var stream = tcp.GetStream();
+        var head = $"POST {Models} HTTP/1.1\r\nHost: {service.BaseAddress.Authority}\r\nAuthorization: Bearer {org.Key}\r\n" +
+                   $"Content-Type: application/json\r\nContent-Length: {body.Length}\r\nConnection: close\r\n\r\n";
+        await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes(head));
+        await stream.WriteAsync(body.AsMemory(0, 5));
+        await stream.FlushAsync();
+
+        HttpResponseMessage? refused = null;
+        for (var attempt = 0; attempt < 50 && refused is null; attempt++)
+        {
+            var response = await client.GetAsync(Models);
+            if (response.StatusCode == HttpStatusCode.TooManyRequests) refused = response;
+            else await Task.Delay(50);
+        }
+        Assert.NotNull(refused);
+        await refused.AssertErrorAsync(HttpStatusCode.TooManyRequests, "RATE_LIMIT_EXCEEDED");
+        Assert.Equal("1", refused.Headers.GetValues("Retry-After").Single());
+
+        await stream.WriteAsync(body.AsMemory(5));
+        var answer = await new StreamReader(stream).ReadToEndAsync();
+        Assert.StartsWith("HTTP/1.1 201", answer);
+        await (await client.GetAsync(Models)).AssertOkAsync();
+    }
+
+    [Fact]
+    public async Task A_key_with_limit_zero_is_unlimited()
+    {
+        var client = (await service.CreateOrganizationAsync(requestsPerMinute: 0, maxConcurrent: 0)).Client();
+        for (var i = 0; i < 120; i++)
+            Assert.Equal(HttpStatusCode.OK, (await client.GetAsync(Models)).StatusCode);
+    }
+}

@@ -1,0 +1,137 @@
+using System.Net.Http.Headers;
+using CustomModels.Api.Hosting;
+using CustomModels.Core.Access;
+using CustomModels.Core.Data;
+using CustomModels.Core.Models;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+
+namespace CustomModels.Api.Tests.Infrastructure;
+
+public enum DatabaseKind { Sqlite, Postgres }
+
+/// <summary>
+/// The real service on a loopback port with a real database of its own (a SQLite file in a
+/// temporary folder, or a fresh PostgreSQL database on the server `make test` starts).
+/// </summary>
+public sealed class TestService : IAsyncDisposable
+{
+    readonly WebApplication app;
+    readonly string? postgresDatabase;
+
+    TestService(WebApplication app, StorageSettings storage, Uri baseAddress, string? postgresDatabase)
+    {
+        this.app = app;
+        Storage = storage;
+        BaseAddress = baseAddress;
+        this.postgresDatabase = postgresDatabase;
+    }
+
+    public StorageSettings Storage { get; }
+    public Uri BaseAddress { get; }
+    public IServiceProvider Services => app.Services;
+
+    public static async Task<TestService> StartAsync(DatabaseKind kind)
+    {
+        var dataDir = Path.Combine(Path.GetTempPath(), "custom-models-tests", Guid.NewGuid().ToString("N"));
+        string? connectionString = null, database = null;
+        if (kind == DatabaseKind.Postgres)
+        {
+            database = "cm_test_" + Guid.NewGuid().ToString("N");
+            var admin = PostgresAdminConnectionString();
+            await using (var connection = new NpgsqlConnection(admin))
+            {
+                await connection.OpenAsync();
+                await using var create = new NpgsqlCommand($"CREATE DATABASE {database}", connection);
+                await create.ExecuteNonQueryAsync();
+            }
+            connectionString = new NpgsqlConnectionStringBuilder(admin) { Database = database }.ToString();
+        }
+        var options = new ServiceOptions
+        {
+            Storage = StorageSettings.Create(dataDir, connectionString),
+            Urls = "http://127.0.0.1:0",
+            CreateFirstKey = false,
+        };
+        var app = ServiceApp.Build(options);
+        await ServiceApp.PrepareDatabaseAsync(app, options);
+        await app.StartAsync();
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        return new TestService(app, options.Storage, new Uri(address), database);
+    }
+
+    static string PostgresAdminConnectionString() =>
+        Environment.GetEnvironmentVariable("CUSTOMMODELS_TEST_POSTGRES") is { Length: > 0 } cs
+            ? cs
+            : throw new InvalidOperationException(
+                "CUSTOMMODELS_TEST_POSTGRES is not set: run the tests with `make test`, which starts a throw-away PostgreSQL");
+
+    /// <summary>A new organization with a key of the given scopes (all by default): each test owns its data.</summary>
+    public async Task<TestOrganization> CreateOrganizationAsync(string[]? scopes = null, int requestsPerMinute = 0, int maxConcurrent = 0)
+    {
+        using var scope = app.Services.CreateScope();
+        var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
+        var org = await ApiKeys.CreateOrganizationAsync(db, "org-" + Guid.NewGuid().ToString("N"));
+        var key = await ApiKeys.CreateKeyAsync(db, org.Id, scopes ?? Scopes.All, requestsPerMinute, maxConcurrent);
+        return new TestOrganization(this, org, key.Key, key.Row.Id);
+    }
+
+    public async Task<string> CreateKeyAsync(long organizationId, string[] scopes, int requestsPerMinute = 0, int maxConcurrent = 0)
+    {
+        using var scope = app.Services.CreateScope();
+        var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
+        return (await ApiKeys.CreateKeyAsync(db, organizationId, scopes, requestsPerMinute, maxConcurrent)).Key;
+    }
+
+    public async Task RevokeAsync(string key)
+    {
+        using var scope = app.Services.CreateScope();
+        await ApiKeys.RevokeAsync(scope.ServiceProvider.GetRequiredService<AppDbContext>(), key);
+    }
+
+    public HttpClient Client(string? key)
+    {
+        var client = new HttpClient { BaseAddress = BaseAddress };
+        if (key is not null) client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
+        return client;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await app.StopAsync();
+        await app.DisposeAsync();
+        if (postgresDatabase is not null)
+        {
+            NpgsqlConnection.ClearAllPools();
+            await using var connection = new NpgsqlConnection(PostgresAdminConnectionString());
+            await connection.OpenAsync();
+            await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS {postgresDatabase} WITH (FORCE)", connection);
+            await drop.ExecuteNonQueryAsync();
+        }
+        try { Directory.Delete(Storage.DataDirectory, recursive: true); } catch (IOException) { }
+    }
+}
+
+public sealed record TestOrganization(TestService Service, Organization Organization, string Key, long KeyId)
+{
+    public HttpClient Client() => Service.Client(Key);
+}
+
+/// <summary>One service per test class, on SQLite.</summary>
+public sealed class SqliteService : IAsyncLifetime
+{
+    public TestService Service { get; private set; } = null!;
+    public async Task InitializeAsync() => Service = await TestService.StartAsync(DatabaseKind.Sqlite);
+    public async Task DisposeAsync() => await Service.DisposeAsync();
+}
+
+/// <summary>One service per test class, on PostgreSQL.</summary>
+public sealed class PostgresService : IAsyncLifetime
+{
+    public TestService Service { get; private set; } = null!;
+    public async Task InitializeAsync() => Service = await TestService.StartAsync(DatabaseKind.Postgres);
+    public async Task DisposeAsync() => await Service.DisposeAsync();
+}

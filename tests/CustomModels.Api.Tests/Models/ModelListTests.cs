@@ -1,0 +1,140 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using CustomModels.Api.Tests.Infrastructure;
+using CustomModels.Core.Data;
+using CustomModels.Core.Models;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace CustomModels.Api.Tests.Models;
+
+public abstract class ModelListTests(TestService service)
+{
+    const string Models = "/api/v3/custom_models";
+
+    async Task<(HttpClient Client, List<long> Ids)> OrganizationWithModelsAsync(int count)
+    {
+        var org = await service.CreateOrganizationAsync();
+        var client = org.Client();
+        var ids = new List<long>();
+        foreach (var i in Enumerable.Range(0, count))
+            ids.Add((long)(await client.CreateModelAsync(name: $"model {i}", language: i % 3 == 0 ? "nl" : "en",
+                baseModel: i % 2 == 0 ? "medical" : "legal"))["id"]!);
+        return (client, ids);
+    }
+
+    /// <summary>Training comes in its own endpoints; here statuses are set straight in the database.</summary>
+    async Task SetStatusAsync(IEnumerable<long> ids, TrainingStatus status)
+    {
+        using var scope = service.Services.CreateScope();
+        var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
+        var list = ids.ToList();
+        await db.CustomModels.Where(m => list.Contains(m.Id)).ExecuteUpdateAsync(s => s.SetProperty(m => m.TrainingStatus, status));
+    }
+
+    [Fact]
+    public async Task List_answers_the_envelope_in_id_order_with_25_per_page_by_default()
+    {
+        var (client, ids) = await OrganizationWithModelsAsync(30);
+        var page = await (await client.GetAsync(Models)).AssertOkAsync();
+        Assert.Equal(25, (int)page["count"]!);
+        Assert.Equal(30, (long)page["total_results"]!);
+        Assert.Equal(ids.Take(25), page["result"]!.AsArray().Select(m => (long)m!["id"]!));
+        var last = await (await client.GetAsync($"{Models}?page=2")).AssertOkAsync();
+        Assert.Equal(ids.Skip(25), last["result"]!.AsArray().Select(m => (long)m!["id"]!));
+        Assert.Equal(5, (int)last["count"]!);
+    }
+
+    [Fact]
+    public async Task Paging_by_100_until_a_short_page_returns_every_model_exactly_once()
+    {
+        var (client, ids) = await OrganizationWithModelsAsync(230);
+        var seen = new List<long>();
+        for (var page = 1; ; page++)
+        {
+            var body = await (await client.GetAsync($"{Models}?page={page}&per_page=100")).AssertOkAsync();
+            var items = body["result"]!.AsArray();
+            Assert.Equal(items.Count, (int)body["count"]!);
+            Assert.Equal(230, (long)body["total_results"]!);
+            seen.AddRange(items.Select(m => (long)m!["id"]!));
+            if (items.Count < 100) break;
+        }
+        Assert.Equal(ids, seen);
+    }
+
+    [Fact]
+    public async Task A_page_past_the_end_is_empty_with_the_total()
+    {
+        var (client, _) = await OrganizationWithModelsAsync(3);
+        var body = await (await client.GetAsync($"{Models}?page=50&per_page=10")).AssertOkAsync();
+        Assert.Equal("""{"count":0,"total_results":3,"result":[]}""", body.ToJsonString());
+        var far = await (await client.GetAsync($"{Models}?page=2147483647&per_page=100")).AssertOkAsync();
+        Assert.Equal(0, (int)far["count"]!);
+    }
+
+    [Fact]
+    public async Task Filters_on_status_language_and_base_model_combine()
+    {
+        var (client, ids) = await OrganizationWithModelsAsync(12);
+        await SetStatusAsync(ids.Take(6), TrainingStatus.Success);
+        // Models i: language nl when i%3==0, base_model medical when i%2==0; success for i<6.
+        async Task<long[]> Ids(string query) =>
+            (await (await client.GetAsync($"{Models}?{query}")).AssertOkAsync())["result"]!.AsArray().Select(m => (long)m!["id"]!).ToArray();
+
+        Assert.Equal(ids.Take(6), await Ids("status=4"));
+        Assert.Equal(ids.Skip(6), await Ids("status=1"));
+        Assert.Equal(ids.Where((_, i) => i % 3 == 0), await Ids("language=nl"));
+        Assert.Equal(ids.Where((_, i) => i % 2 == 1), await Ids("base_model=legal"));
+        Assert.Equal(ids.Where((_, i) => i < 6 && i % 3 != 0 && i % 2 == 0), await Ids("status=4&language=en&base_model=medical"));
+        Assert.Empty(await Ids("status=3"));
+        var body = await (await client.GetAsync($"{Models}?status=4&language=en&per_page=1")).AssertOkAsync();
+        Assert.Equal(4, (long)body["total_results"]!);
+    }
+
+    [Theory]
+    [InlineData("per_page=101", "per_page", "Maximum value is 100")]
+    [InlineData("per_page=0", "per_page", "Minimum value is 1")]
+    [InlineData("per_page=ten", "per_page", "Must be an integer between 1 and 100")]
+    [InlineData("status=6", "status", "Must be between 1 and 5")]
+    [InlineData("status=0", "status", "Must be between 1 and 5")]
+    [InlineData("status=done", "status", "Must be between 1 and 5")]
+    [InlineData("page=0", "page", "Must be an integer of at least 1")]
+    [InlineData("page=-3", "page", "Must be an integer of at least 1")]
+    [InlineData("page=1.5", "page", "Must be an integer of at least 1")]
+    [InlineData("page=", "page", "Must be an integer of at least 1")]
+    [InlineData("page=1&page=2", "page", "Must be given once")]
+    [InlineData("language=xx", "language", null)]
+    [InlineData("base_model=dental", "base_model", null)]
+    public async Task Each_invalid_parameter_is_a_400_naming_it(string query, string field, string? message)
+    {
+        var client = (await service.CreateOrganizationAsync()).Client();
+        var error = await (await client.GetAsync($"{Models}?{query}")).AssertErrorAsync(HttpStatusCode.BadRequest, "INVALID_QUERY");
+        Assert.Equal("Invalid query parameters", (string?)error["message"]);
+        var details = error["details"]!.AsObject();
+        Assert.Equal([field], details.Select(d => d.Key));
+        if (message is not null) Assert.Equal(message, (string?)details[field]);
+    }
+
+    [Fact]
+    public async Task All_invalid_parameters_are_reported_at_once_and_unknown_ones_ignored()
+    {
+        var client = (await service.CreateOrganizationAsync()).Client();
+        var error = await (await client.GetAsync($"{Models}?per_page=500&status=9&page=x&language=EN&sort=name"))
+            .AssertErrorAsync(HttpStatusCode.BadRequest, "INVALID_QUERY");
+        Assert.Equal(["language", "page", "per_page", "status"], error["details"]!.AsObject().Select(d => d.Key).Order());
+        await (await client.GetAsync($"{Models}?sort=name&q=x")).AssertOkAsync();
+    }
+
+    [Fact]
+    public async Task The_list_items_are_the_same_objects_as_get()
+    {
+        var (client, ids) = await OrganizationWithModelsAsync(2);
+        var list = await (await client.GetAsync(Models)).AssertOkAsync();
+        var got = await (await client.GetAsync($"{Models}/{ids[1]}")).AssertOkAsync();
+        Assert.Equal(got.ToJsonString(), list["result"]![1]!.ToJsonString());
+    }
+}
+
+public sealed class ModelListTestsOnSqlite(SqliteService fixture) : ModelListTests(fixture.Service), IClassFixture<SqliteService>;
+
+public sealed class ModelListTestsOnPostgres(PostgresService fixture) : ModelListTests(fixture.Service), IClassFixture<PostgresService>;
