@@ -1,0 +1,214 @@
+using System.Globalization;
+using CustomModels.Speech.LanguageModel;
+
+namespace CustomModels.Speech.Tests.LanguageModel;
+
+public class KneserNeyEstimatorTests
+{
+    internal static readonly string[] TinyCorpus = ["the cat sat on the mat", "the dog sat on the log", "the cat ate the dog"];
+
+    /// <summary>
+    /// KenLM's `lmplz -o 3 --discount_fallback` on <see cref="TinyCorpus"/> (its p(&lt;s&gt;) of 0 is
+    /// written as −99 here; both mean "never predicted").
+    /// </summary>
+    private const string LmplzTinyArpa = """
+        -1.30103	<unk>	0
+        -0.80370533	</s>	0
+        -0.80370533	the	-0.20760831
+        -1.0669467	cat	-0.13469857
+        -0.9156791	sat	-0.3467875
+        -1.0669467	on	-0.13469857
+        -1.0669467	mat	-0.13469857
+        -1.0669467	dog	-0.13469857
+        -1.0669467	log	-0.13469857
+        -1.0669467	ate	-0.13469857
+        -0.41804492	mat </s>	0
+        -0.6045488	dog </s>	0
+        -0.41804492	log </s>	0
+        -0.80370533	<s> the	-0.30103
+        -0.41804492	on the	-0.30103
+        -0.41804492	ate the	-0.30103
+        -0.9727475	the cat	-0.30103
+        -0.6529024	cat sat	-0.30103
+        -0.6529024	dog sat	-0.30103
+        -0.23020084	sat on	-0.30103
+        -0.9727475	the mat	-0.30103
+        -0.56361014	the dog	-0.30103
+        -0.9727475	the log	-0.30103
+        -0.70732206	cat ate	-0.30103
+        -0.16055189	the mat </s>
+        -0.42679676	the dog </s>
+        -0.16055189	the log </s>
+        -0.16055189	sat on the
+        -0.16055189	cat ate the
+        -0.41277024	<s> the cat
+        -0.44226372	the cat sat
+        -0.44226372	the dog sat
+        -0.10002325	cat sat on
+        -0.10002325	dog sat on
+        -0.51821625	on the mat
+        -0.51821625	<s> the dog
+        -0.19615287	ate the dog
+        -0.51821625	on the log
+        -0.4583019	the cat ate
+        """;
+
+    [Fact]
+    public void Tiny_corpus_gives_the_same_model_as_kenlm_lmplz()
+    {
+        var model = KneserNeyEstimator.Estimate(TinyCorpus).Model;
+
+        Assert.Equal([11, 14, 15], new[] { model.NGramCount(1), model.NGramCount(2), model.NGramCount(3) });
+        foreach (var line in LmplzTinyArpa.Split('\n'))
+        {
+            var fields = line.Split('\t');
+            var words = fields[1].Split(' ');
+            Assert.True(model.TryGetNGram(words, out var logProbability, out var logBackoff), $"missing {fields[1]}");
+            Assert.Equal(double.Parse(fields[0], CultureInfo.InvariantCulture), logProbability, 1e-6);
+            var expectedBackoff = fields.Length > 2 ? double.Parse(fields[2], CultureInfo.InvariantCulture) : 0;
+            Assert.Equal(expectedBackoff, logBackoff, 1e-6);
+        }
+        Assert.True(model.TryGetNGram(["<s>"], out var sentenceStart, out _));
+        Assert.Equal(BackoffLanguageModel.ImpossibleLogProbability, sentenceStart);
+    }
+
+    [Fact]
+    public void Unigrams_match_the_hand_computed_interpolation_with_the_uniform_distribution()
+    {
+        // Continuation counts: the 3 (after <s>, on, ate), </s> 3, sat 2, six words 1; sum 14.
+        // Unigram counts-of-counts 6, 1, 2, 0 give D2 < 0, so the fallback discounts 0.5, 1, 1.5 apply:
+        // gamma = (0.5·6 + 1·1 + 1.5·2) / 14 = 0.5, shared over |V| = 10 words (<unk> in, <s> out).
+        var model = KneserNeyEstimator.Estimate(TinyCorpus).Model;
+
+        Assert.Equal(Math.Log10((3 - 1.5) / 14 + 0.5 / 10), Unigram(model, "the"), 1e-6);
+        Assert.Equal(Math.Log10((2 - 1.0) / 14 + 0.5 / 10), Unigram(model, "sat"), 1e-6);
+        Assert.Equal(Math.Log10((1 - 0.5) / 14 + 0.5 / 10), Unigram(model, "cat"), 1e-6);
+        Assert.Equal(Math.Log10(0.5 / 10), Unigram(model, "<unk>"), 1e-6);
+    }
+
+    [Fact]
+    public void Discounts_come_from_the_counts_of_counts_of_adjusted_counts()
+    {
+        var estimate = KneserNeyEstimator.Estimate(TinyCorpus);
+
+        Assert.Equal(new CountsOfCounts(6, 1, 2, 0), estimate.CountsOfCounts[0]);
+        Assert.Equal(new CountsOfCounts(11, 2, 1, 0), estimate.CountsOfCounts[1]);
+        Assert.Equal(new CountsOfCounts(13, 2, 0, 0), estimate.CountsOfCounts[2]);
+
+        // Bigrams: Y = 11 / (11 + 2·2); D1 = 1 − 2Y·2/11 = 11/15, D2 = 2 − 3Y·1/2 = 0.9, D3+ = 3 − 4Y·0/1 = 3.
+        var bigram = estimate.Discounts[1];
+        Assert.False(bigram.IsFallback);
+        Assert.Equal(11.0 / 15, bigram.D1, 12);
+        Assert.Equal(0.9, bigram.D2, 12);
+        Assert.Equal(3.0, bigram.D3Plus, 12);
+
+        Assert.Equal(KneserNeyDiscount.Fallback, estimate.Discounts[0]); // D2 would be −2.5
+        Assert.Equal(KneserNeyDiscount.Fallback, estimate.Discounts[2]); // no trigram seen 3 times
+    }
+
+    [Theory]
+    [InlineData(100, 50, 25, 12, 100.0 / 200)]
+    [InlineData(4791, 1850, 1083, 669, 4791.0 / (4791 + 2 * 1850))]
+    public void Discounts_follow_chen_and_goodman_equation_26(long n1, long n2, long n3, long n4, double y)
+    {
+        var discount = KneserNeyDiscount.FromCountsOfCounts(new CountsOfCounts(n1, n2, n3, n4));
+        Assert.False(discount.IsFallback);
+        Assert.Equal(1 - 2 * y * n2 / n1, discount.D1, 12);
+        Assert.Equal(2 - 3 * y * n3 / n2, discount.D2, 12);
+        Assert.Equal(3 - 4 * y * n4 / n3, discount.D3Plus, 12);
+    }
+
+    [Theory]
+    [InlineData(0, 0, 0, 0)]
+    [InlineData(5, 0, 0, 0)]
+    [InlineData(5, 3, 0, 0)]
+    [InlineData(10, 1, 10, 0)]
+    public void Discounts_fall_back_when_counts_of_counts_cannot_give_them(long n1, long n2, long n3, long n4) =>
+        Assert.Equal(KneserNeyDiscount.Fallback, KneserNeyDiscount.FromCountsOfCounts(new CountsOfCounts(n1, n2, n3, n4)));
+
+    [Theory]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(4)]
+    [InlineData(5)]
+    public void Probabilities_of_every_context_sum_to_one_at_every_order(int order)
+    {
+        var estimate = KneserNeyEstimator.Estimate(GeneratedCorpus(sentences: 400, seed: 7), order);
+        Assert.Contains(estimate.Discounts, d => !d.IsFallback);
+        ModelAssert.EveryContextSumsToOne(estimate.Model);
+    }
+
+    [Fact]
+    public void Probabilities_sum_to_one_on_the_tiny_corpus_with_fallback_discounts() =>
+        ModelAssert.EveryContextSumsToOne(KneserNeyEstimator.Estimate(TinyCorpus).Model);
+
+    [Fact]
+    public void A_one_word_corpus_gives_a_finite_model_that_sums_to_one()
+    {
+        var estimate = KneserNeyEstimator.Estimate(["hello"]);
+        Assert.All(estimate.Discounts, d => Assert.True(d.IsFallback));
+        for (var n = 1; n <= 3; n++)
+        {
+            Assert.All(estimate.Model.NGrams(n), g =>
+            {
+                Assert.True(float.IsFinite(g.LogProbability));
+                Assert.True(float.IsFinite(g.LogBackoff));
+            });
+        }
+        ModelAssert.EveryContextSumsToOne(estimate.Model);
+    }
+
+    [Fact]
+    public void Lines_are_normalized_and_blank_lines_skipped()
+    {
+        var estimate = KneserNeyEstimator.Estimate(["The CAT, sat!", "", "  ...  ", "the cat sat"]);
+        Assert.Equal(2, estimate.Sentences);
+        Assert.Equal(6, estimate.Words);
+        Assert.True(estimate.Model.TryGetNGram(["the", "cat", "sat"], out _, out _));
+        Assert.False(estimate.Model.Contains("CAT"));
+    }
+
+    [Fact]
+    public void Text_without_words_is_refused() =>
+        Assert.Throws<InvalidDataException>(() => KneserNeyEstimator.Estimate(["", "!!!"]));
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(6)]
+    public void Orders_outside_two_to_five_are_refused(int order) =>
+        Assert.Throws<ArgumentOutOfRangeException>(() => KneserNeyEstimator.Estimate(TinyCorpus, order));
+
+    [Fact]
+    public void Sections_are_sorted_with_special_words_first()
+    {
+        var model = KneserNeyEstimator.Estimate(TinyCorpus).Model;
+        Assert.Equal(["<unk>", "<s>", "</s>", "ate", "cat", "dog", "log", "mat", "on", "sat", "the"], model.NGrams(1).Select(g => g.Words[0]));
+    }
+
+    private static double Unigram(BackoffLanguageModel model, string word)
+    {
+        Assert.True(model.TryGetNGram([word], out var logProbability, out _));
+        return logProbability;
+    }
+
+    /// <summary>Sentences from a skewed distribution over 30 words, so every order has counts 1 to 4.</summary>
+    internal static IEnumerable<string> GeneratedCorpus(int sentences, int seed)
+    {
+        var random = new Random(seed);
+        var words = Enumerable.Range(0, 30).Select(i => "w" + (char)('a' + i % 26) + (char)('a' + i / 26)).ToArray();
+        for (var s = 0; s < sentences; s++)
+        {
+            var length = random.Next(1, 9);
+            var sentence = new string[length];
+            var previous = 0;
+            for (var i = 0; i < length; i++)
+            {
+                // Mostly a word near the previous one, sometimes any word: repeated phrases and rare ones.
+                var next = random.NextDouble() < 0.7 ? (previous + random.Next(0, 3)) % words.Length : (int)(words.Length * Math.Pow(random.NextDouble(), 2));
+                sentence[i] = words[next];
+                previous = next;
+            }
+            yield return string.Join(' ', sentence);
+        }
+    }
+}
