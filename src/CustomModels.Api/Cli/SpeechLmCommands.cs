@@ -1,9 +1,140 @@
 using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using CustomModels.Speech.LanguageModel;
+using CustomModels.Speech.Scoring;
+using CustomModels.Speech.Text;
 
 namespace CustomModels.Api.Cli;
 
-/// <summary>`lm build`, `lm perplexity`, `score`: the text-side stages of the speech engine.</summary>
+/// <summary>`lm build`, `lm perplexity`, `score`, `text normalize`: the text-side stages of the speech engine.</summary>
 public static class SpeechLmCommands
 {
-    public static IEnumerable<Command> Build() => [];
+    /// <summary>Exit code for input the command cannot use (missing file, bad encoding, malformed model).</summary>
+    private const int BadInput = 2;
+
+    public static IEnumerable<Command> Build() => [BuildLanguageModel(), BuildScore(), BuildText()];
+
+    private static Command BuildLanguageModel()
+    {
+        var order = new Option<int>("--order")
+        {
+            Description = $"N-gram order, {KneserNeyEstimator.MinOrder} to {KneserNeyEstimator.MaxOrder}",
+            DefaultValueFactory = _ => KneserNeyEstimator.DefaultOrder,
+        };
+        var input = new Option<string>("--input") { Description = "Training text (UTF-8), one sentence a line", Required = true };
+        var output = new Option<string>("--output") { Description = "ARPA file to write", Required = true };
+        var build = new Command("build", "Estimate an interpolated modified Kneser-Ney n-gram model and write it as ARPA")
+        {
+            order, input, output,
+        };
+        build.SetAction((parseResult, _) => Run(() =>
+        {
+            var n = parseResult.GetValue(order);
+            if (n is < KneserNeyEstimator.MinOrder or > KneserNeyEstimator.MaxOrder)
+                throw new InvalidDataException($"--order must be from {KneserNeyEstimator.MinOrder} to {KneserNeyEstimator.MaxOrder}, not {n}");
+            var inputPath = parseResult.GetValue(input)!;
+            var outputPath = parseResult.GetValue(output)!;
+
+            var stopwatch = Stopwatch.StartNew();
+            var estimate = KneserNeyEstimator.Estimate(TranscriptNormalizer.ReadLines(RequireFile(inputPath)), n);
+            ArpaWriter.Write(estimate.Model, outputPath);
+            stopwatch.Stop();
+
+            for (var i = 0; i < estimate.Discounts.Count; i++)
+            {
+                if (!estimate.Discounts[i].IsFallback) continue;
+                var c = estimate.CountsOfCounts[i];
+                Console.Error.WriteLine($"warning: the {i + 1}-gram counts of counts ({c.N1} {c.N2} {c.N3} {c.N4}) give no usable discounts " +
+                                        "(too little or too repetitive text); used D1=0.5 D2=1 D3+=1.5");
+            }
+            var counts = string.Join(' ', Enumerable.Range(1, n).Select(k => $"{k}-grams={estimate.Model.NGramCount(k)}"));
+            Console.WriteLine(Invariant($"{outputPath}: {counts} from {estimate.Sentences} sentences, {estimate.Words} words in {stopwatch.Elapsed.TotalSeconds:F2} s"));
+        }));
+
+        var model = new Option<string>("--model") { Description = "ARPA language model", Required = true };
+        var text = new Option<string>("--input") { Description = "Text (UTF-8) to score, one sentence a line", Required = true };
+        var perplexity = new Command("perplexity", "Perplexity of a text under a model (as KenLM's query reports it)")
+        {
+            model, text,
+        };
+        perplexity.SetAction((parseResult, _) => Run(() =>
+        {
+            var languageModel = ArpaReader.Read(RequireFile(parseResult.GetValue(model)!));
+            var result = Perplexity.Measure(languageModel, TranscriptNormalizer.ReadLines(RequireFile(parseResult.GetValue(text)!)));
+            Console.WriteLine(Invariant($"Perplexity including OOVs:\t{result.IncludingOovs}"));
+            Console.WriteLine(Invariant($"Perplexity excluding OOVs:\t{result.ExcludingOovs}"));
+            Console.WriteLine($"OOVs:\t{result.Oovs}");
+            Console.WriteLine($"Tokens:\t{result.Tokens}");
+            Console.WriteLine($"Sentences:\t{result.Sentences}");
+            Console.WriteLine($"Words:\t{result.Words}");
+        }));
+
+        return new Command("lm", "N-gram language models") { build, perplexity };
+    }
+
+    private static Command BuildScore()
+    {
+        var reference = new Option<string>("--ref") { Description = "Reference transcripts (UTF-8), one utterance a line", Required = true };
+        var hypothesis = new Option<string>("--hyp") { Description = "Recognized text, line by line with --ref", Required = true };
+        var score = new Command("score", "Word and character error rates of line-aligned reference and hypothesis files")
+        {
+            reference, hypothesis,
+        };
+        score.SetAction((parseResult, _) => Run(() =>
+        {
+            var referencePath = parseResult.GetValue(reference)!;
+            var hypothesisPath = parseResult.GetValue(hypothesis)!;
+            var references = TranscriptNormalizer.ReadLines(RequireFile(referencePath)).ToList();
+            var hypotheses = TranscriptNormalizer.ReadLines(RequireFile(hypothesisPath)).ToList();
+            if (references.Count != hypotheses.Count)
+                throw new InvalidDataException($"{referencePath} has {references.Count} lines but {hypothesisPath} has {hypotheses.Count}; they must be line-aligned");
+
+            var words = ErrorCounts.Sum(references.Zip(hypotheses, (r, h) => ErrorRate.Words(r, h).Counts));
+            var characters = ErrorCounts.Sum(references.Zip(hypotheses, (r, h) => ErrorRate.Characters(r, h).Counts));
+            Console.WriteLine(Format("WER", words));
+            Console.WriteLine(Format("CER", characters));
+        }));
+        return score;
+    }
+
+    private static Command BuildText()
+    {
+        var input = new Option<string>("--input") { Description = "Text (UTF-8)", Required = true };
+        var normalize = new Command("normalize", "Print each line as training and scoring see it (one output line per input line)")
+        {
+            input,
+        };
+        normalize.SetAction((parseResult, _) => Run(() =>
+        {
+            using var output = new StreamWriter(Console.OpenStandardOutput(), bufferSize: 1 << 16) { NewLine = "\n" };
+            foreach (var line in TranscriptNormalizer.ReadLines(RequireFile(parseResult.GetValue(input)!)))
+                output.WriteLine(TranscriptNormalizer.Normalize(line));
+        }));
+        return new Command("text", "Transcript text") { normalize };
+    }
+
+    private static string Format(string name, ErrorCounts counts) =>
+        Invariant($"{name} {counts.Rate * 100:F1}% (S={counts.Substitutions} D={counts.Deletions} I={counts.Insertions} N={counts.ReferenceLength})");
+
+    /// <summary>Runs a command body; input it cannot use is a message on stderr and exit code 2, not a stack trace.</summary>
+    private static Task<int> Run(Action body)
+    {
+        try
+        {
+            body();
+            return Task.FromResult(0);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException
+                                      or TranscriptEncodingException or ArpaFormatException or InvalidDataException)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return Task.FromResult(BadInput);
+        }
+    }
+
+    private static string RequireFile(string path) =>
+        File.Exists(path) ? path : throw new FileNotFoundException($"{path}: no such file");
+
+    private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 }

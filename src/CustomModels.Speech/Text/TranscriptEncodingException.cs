@@ -4,7 +4,7 @@ namespace CustomModels.Speech.Text;
 public sealed class TranscriptEncodingException : Exception
 {
     public TranscriptEncodingException(long byteOffset)
-        : base($"transcript is not valid UTF-8 text (invalid byte at offset {byteOffset}); save it as UTF-8 and upload it again")
+        : base($"transcript is not valid UTF-8 text (invalid byte at offset {byteOffset}); save it as UTF-8")
     {
         ByteOffset = byteOffset;
     }
