@@ -1,9 +1,113 @@
 using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using CustomModels.Speech.Audio;
+using CustomModels.Speech.Decoding;
+using CustomModels.Speech.Lexicon;
 
 namespace CustomModels.Api.Cli;
 
 /// <summary>`lexicon extend`, `decode`: the audio-side stages of the speech engine.</summary>
 public static class SpeechDecodeCommands
 {
-    public static IEnumerable<Command> Build() => [];
+    public static IEnumerable<Command> Build() => [BuildLexicon(), BuildDecode()];
+
+    private static Command BuildLexicon()
+    {
+        var input = new Option<string>("--input") { Description = "Training text, one sentence a line", Required = true };
+        var output = new Option<string>("--output") { Description = "Dictionary file to write the new words to", Required = true };
+        var extend = new Command("extend", "Write pronunciations (from espeak-ng) of the text's words that the base dictionary lacks")
+        {
+            input, output,
+        };
+        extend.SetAction(async (parseResult, cancellationToken) =>
+        {
+            var settings = DecoderSettings.Default;
+            var extension = await LexiconBuilder.ExtendFileAsync(parseResult.GetValue(input)!, parseResult.GetValue(output)!,
+                PronouncingDictionary.Load(settings.DictionaryPath), EspeakPronouncer.ForAcousticModel(settings.AcousticModelPath),
+                cancellationToken);
+            Console.WriteLine($"{extension.NewWords.Count} new words written to {parseResult.GetValue(output)}");
+            if (extension.Unpronounceable.Count > 0)
+                Console.Error.WriteLine($"no pronunciation for {extension.Unpronounceable.Count} words: {string.Join(' ', extension.Unpronounceable)}");
+            return 0;
+        });
+        return new Command("lexicon", "Pronunciation dictionaries") { extend };
+    }
+
+    private static Command BuildDecode()
+    {
+        var lm = new Option<string?>("--lm") { Description = "Domain language model (ARPA) to interpolate with the base model" };
+        var dict = new Option<string?>("--dict") { Description = "Pronunciations of the domain words (from `lexicon extend`)" };
+        var weight = new Option<double?>("--weight") { Description = "Weight of the domain model, 0..1 (P = (1-w)·P_base + w·P_domain)" };
+        var text = new Option<string?>("--text")
+        {
+            Description = "The training text the --lm model was estimated from: without --weight, the weight is the candidate " +
+                          "0.1..0.9 of lowest perplexity in 5-fold cross-validation on this text (trigram Kneser-Ney per fold)",
+        };
+        var threads = new Option<int>("--threads") { Description = "Decoders working in parallel", DefaultValueFactory = _ => 1 };
+        var audio = new Argument<string[]>("audio") { Description = "Audio files in any format ffmpeg reads", Arity = ArgumentArity.OneOrMore };
+        var decode = new Command("decode", "Transcribe audio files with the base model or a custom one; prints name<TAB>hypothesis")
+        {
+            lm, dict, weight, text, threads, audio,
+        };
+        decode.SetAction(async (parseResult, cancellationToken) =>
+        {
+            var settings = DecoderSettings.Default;
+            var files = parseResult.GetValue(audio)!;
+            var threadCount = Math.Max(1, parseResult.GetValue(threads));
+            DecoderPool pool;
+            if (parseResult.GetValue(lm) is { } arpaPath)
+            {
+                var domainWeight = parseResult.GetValue(weight);
+                if (domainWeight is null)
+                {
+                    if (parseResult.GetValue(text) is not { } textPath)
+                    {
+                        Console.Error.WriteLine("--lm needs --weight, or --text (the training text) to choose the weight on");
+                        return 2;
+                    }
+                    var choice = InterpolationWeight.ChooseByCrossValidation(settings, File.ReadAllLines(textPath));
+                    Console.Error.WriteLine($"weight {choice.Weight.ToString(CultureInfo.InvariantCulture)} (perplexity " +
+                        string.Join(", ", choice.Candidates.Select(c => FormattableString.Invariant($"{c.Weight}: {c.Perplexity:F1}"))) + ")");
+                    domainWeight = choice.Weight;
+                }
+                pool = DecoderPool.ForCustomModel(settings, new CustomLanguageModel(arpaPath, parseResult.GetValue(dict), domainWeight.Value), threadCount);
+            }
+            else
+            {
+                pool = DecoderPool.ForBaseModel(settings, threadCount);
+            }
+
+            using (pool)
+            {
+                var load = Stopwatch.StartNew();
+                await pool.WarmUpAsync(cancellationToken);
+                load.Stop();
+                var decoding = Stopwatch.StartNew();
+                var transcripts = files.Select(file => pool.DecodeFileAsync(file, cancellationToken)).ToList();
+                var exitCode = 0;
+                double audioSeconds = 0;
+                for (var i = 0; i < files.Length; i++)
+                {
+                    try
+                    {
+                        var transcript = await transcripts[i];
+                        audioSeconds += transcript.AudioSeconds;
+                        Console.WriteLine($"{Path.GetFileNameWithoutExtension(files[i])}\t{transcript.Text}");
+                    }
+                    catch (Exception e) when (e is AudioDecodeException or DecoderException or FileNotFoundException)
+                    {
+                        Console.Error.WriteLine($"{Path.GetFileName(files[i])}: {e.Message}");
+                        exitCode = 1;
+                    }
+                }
+                decoding.Stop();
+                var seconds = decoding.Elapsed.TotalSeconds;
+                Console.Error.WriteLine(FormattableString.Invariant(
+                    $"decoded {audioSeconds:F1} s of audio in {seconds:F2} s with {threadCount} thread(s): {audioSeconds / seconds:F2} s of audio per second, real-time factor {seconds / audioSeconds:F3} (decoders built in {load.Elapsed.TotalSeconds:F2} s)"));
+                return exitCode;
+            }
+        });
+        return decode;
+    }
 }

@@ -33,6 +33,19 @@ public sealed class DecoderPool : IDisposable
     public static DecoderPool ForCustomModel(DecoderSettings settings, CustomLanguageModel custom, int maxDecoders) =>
         new(() => SpeechDecoder.CreateCustom(settings, custom), maxDecoders);
 
+    /// <summary>Builds every decoder the pool may use now, in parallel, rather than on first demand; call it before the pool is used.</summary>
+    public async Task WarmUpAsync(CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var missing = MaxDecoders - _all.Count;
+        var created = await Task.WhenAll(Enumerable.Range(0, missing).Select(_ => Task.Run(_createDecoder, cancellationToken)));
+        foreach (var decoder in created)
+        {
+            _all.Add(decoder);
+            _idle.Add(decoder);
+        }
+    }
+
     /// <summary>Decodes an audio file in any format ffmpeg reads.</summary>
     public Task<Transcript> DecodeFileAsync(string audioPath, CancellationToken cancellationToken = default) =>
         UseDecoderAsync(decoder => decoder.DecodeFileAsync(audioPath, cancellationToken), cancellationToken);

@@ -1,3 +1,4 @@
+using CustomModels.Speech.LanguageModel;
 using CustomModels.Speech.Text;
 using static CustomModels.Speech.Decoding.PocketSphinxNative;
 
@@ -28,28 +29,97 @@ public static class InterpolationWeight
     public static WeightChoice ChooseByPerplexity(DecoderSettings settings, string domainArpaPath,
         IEnumerable<string> heldOutSentences, IReadOnlyList<double>? candidates = null)
     {
-        candidates ??= DefaultCandidates;
-        var sentences = heldOutSentences.Select(TranscriptNormalizer.Words).Where(words => words.Count > 0).ToList();
-        if (sentences.Count == 0) throw new ArgumentException("there is no held-out text to choose a weight on", nameof(heldOutSentences));
+        using var scorer = new HeldOutScorer(settings, candidates ?? DefaultCandidates);
+        scorer.Add(domainArpaPath, heldOutSentences);
+        return scorer.Choose();
+    }
 
-        using var logMath = logmath_init(LogBase, 0, 0);
-        if (logMath.IsInvalid) throw new DecoderException("the language models could not be scored");
-        using var config = SpeechDecoder.CreateConfig(settings, includeLanguageModel: false);
-        using var baseModel = SpeechDecoder.ReadLanguageModel(config, settings.LanguageModelPath, logMath.DangerousGetHandle());
-        using var domainModel = SpeechDecoder.ReadLanguageModel(config, domainArpaPath, logMath.DangerousGetHandle());
-        using var set = SpeechDecoder.InterpolateLanguageModels(config, baseModel, domainModel, 0.5);
-
-        var scored = new List<WeightCandidate>();
-        int scoredWords = 0, outOfVocabulary = 0;
-        foreach (var weight in candidates)
+    /// <summary>
+    /// Chooses the weight for a domain model estimated from <paramref name="trainingLines"/> by
+    /// <paramref name="folds"/>-fold cross-validation: each fold of the lines is held out in turn,
+    /// a model of <paramref name="order"/> is estimated (modified Kneser-Ney) on the other folds,
+    /// and the weights are ranked by the perplexity summed over all held-out folds.
+    /// </summary>
+    public static WeightChoice ChooseByCrossValidation(DecoderSettings settings, IReadOnlyList<string> trainingLines,
+        int order = KneserNeyEstimator.DefaultOrder, int folds = 5, IReadOnlyList<double>? candidates = null)
+    {
+        var lines = trainingLines.Where(line => TranscriptNormalizer.Words(line).Count > 0).ToList();
+        if (lines.Count < 2) throw new ArgumentException("at least two lines of training text are needed to choose a weight", nameof(trainingLines));
+        folds = Math.Clamp(folds, 2, lines.Count);
+        using var scorer = new HeldOutScorer(settings, candidates ?? DefaultCandidates);
+        var arpaPath = Path.Combine(Path.GetTempPath(), $"heldout-{Guid.NewGuid():N}.arpa");
+        try
         {
-            if (ngram_model_set_interp(set, SpeechDecoder.InterpolatedModelNames, [(float)(1 - weight), (float)weight]) == IntPtr.Zero)
-                throw new DecoderException("the language models could not be interpolated");
-            (var logProbability, scoredWords, outOfVocabulary) = Score(set, logMath.DangerousGetHandle(), sentences);
-            scored.Add(new WeightCandidate(weight, Math.Exp(-logProbability / scoredWords)));
+            for (var fold = 0; fold < folds; fold++)
+            {
+                var heldOut = lines.Where((_, i) => i % folds == fold).ToList();
+                var rest = lines.Where((_, i) => i % folds != fold).ToList();
+                ArpaWriter.Write(KneserNeyEstimator.Estimate(rest, order).Model, arpaPath);
+                scorer.Add(arpaPath, heldOut);
+            }
         }
-        var best = scored.MinBy(candidate => candidate.Perplexity)!;
-        return new WeightChoice(best.Weight, scored, scoredWords, outOfVocabulary);
+        finally
+        {
+            File.Delete(arpaPath);
+        }
+        return scorer.Choose();
+    }
+
+    /// <summary>Sums held-out log probabilities per candidate weight; the base model is read once.</summary>
+    private sealed class HeldOutScorer : IDisposable
+    {
+        private readonly IReadOnlyList<double> _candidates;
+        private readonly double[] _logProbabilities;
+        private readonly SafeLogMathHandle _logMath;
+        private readonly SafeConfigHandle _config;
+        private readonly SafeNgramModelHandle _baseModel;
+        private int _scoredWords, _outOfVocabulary;
+
+        public HeldOutScorer(DecoderSettings settings, IReadOnlyList<double> candidates)
+        {
+            if (candidates.Count == 0 || candidates.Any(w => w is <= 0 or >= 1))
+                throw new ArgumentOutOfRangeException(nameof(candidates), "candidate weights must be between 0 and 1");
+            _candidates = candidates;
+            _logProbabilities = new double[candidates.Count];
+            _logMath = logmath_init(LogBase, 0, 0);
+            if (_logMath.IsInvalid) throw new DecoderException("the language models could not be scored");
+            _config = SpeechDecoder.CreateConfig(settings, includeLanguageModel: false);
+            _baseModel = SpeechDecoder.ReadLanguageModel(_config, settings.LanguageModelPath, _logMath.DangerousGetHandle());
+        }
+
+        public void Add(string domainArpaPath, IEnumerable<string> heldOutSentences)
+        {
+            var sentences = heldOutSentences.Select(TranscriptNormalizer.Words).Where(words => words.Count > 0).ToList();
+            using var domainModel = SpeechDecoder.ReadLanguageModel(_config, domainArpaPath, _logMath.DangerousGetHandle());
+            using var set = SpeechDecoder.InterpolateLanguageModels(_config, _baseModel, domainModel, 0.5);
+            for (var i = 0; i < _candidates.Count; i++)
+            {
+                var weight = _candidates[i];
+                if (ngram_model_set_interp(set, SpeechDecoder.InterpolatedModelNames, [(float)(1 - weight), (float)weight]) == IntPtr.Zero)
+                    throw new DecoderException("the language models could not be interpolated");
+                var (logProbability, scoredWords, outOfVocabulary) = Score(set, _logMath.DangerousGetHandle(), sentences);
+                _logProbabilities[i] += logProbability;
+                // The same words are scored at every weight: count them once.
+                if (i == 0) { _scoredWords += scoredWords; _outOfVocabulary += outOfVocabulary; }
+            }
+        }
+
+        public WeightChoice Choose()
+        {
+            if (_scoredWords == 0) throw new ArgumentException("there is no held-out text to choose a weight on");
+            var scored = _candidates
+                .Select((weight, i) => new WeightCandidate(weight, Math.Exp(-_logProbabilities[i] / _scoredWords)))
+                .ToList();
+            return new WeightChoice(scored.MinBy(c => c.Perplexity)!.Weight, scored, _scoredWords, _outOfVocabulary);
+        }
+
+        public void Dispose()
+        {
+            // The models use the log table: it goes last.
+            _baseModel.Dispose();
+            _config.Dispose();
+            _logMath.Dispose();
+        }
     }
 
     /// <summary>Natural-log probability of the sentences, each from &lt;s&gt; to &lt;/s&gt;; words no model knows are skipped and break the history, as SRILM's ppl does.</summary>

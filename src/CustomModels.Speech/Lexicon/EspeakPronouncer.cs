@@ -24,9 +24,9 @@ public sealed class EspeakPronouncer(AcousticPhoneSet phoneSet)
         ["@"] = "AH", ["@2"] = "AH", ["@5"] = "AH", ["@#"] = "AH", ["3"] = "ER", ["3:"] = "ER",
         ["eI"] = "EY", ["aI"] = "AY", ["aU"] = "AW", ["OI"] = "OY", ["oU"] = "OW", ["o"] = "OW",
         // r-coloured vowels and syllabic consonants
-        ["A@"] = "AA R", ["O@"] = "AO R", ["e@"] = "EH R", ["U@"] = "UH R", ["i@"] = "IY AH", ["i@3"] = "IY R",
+        ["A@"] = "AA R", ["O@"] = "AO R", ["e@"] = "EH R", ["U@"] = "UH R", ["o@"] = "AO R", ["i@"] = "IY AH", ["i@3"] = "IY R",
         ["aI@"] = "AY ER", ["aI3"] = "AY ER", ["aU@"] = "AW ER", ["IR"] = "IH R", ["VR"] = "AH R", ["@r"] = "ER",
-        ["@L"] = "AH L", ["n-"] = "AH N", ["m-"] = "AH M", ["l-"] = "AH L",
+        ["@L"] = "AH L", ["@-"] = "AH", ["n-"] = "AH N", ["m-"] = "AH M", ["l-"] = "AH L",
         // consonants
         ["b"] = "B", ["d"] = "D", ["d#"] = "D", ["f"] = "F", ["g"] = "G", ["h"] = "HH", ["k"] = "K", ["x"] = "K",
         ["l"] = "L", ["l#"] = "L", ["m"] = "M", ["n"] = "N", ["N"] = "NG", ["p"] = "P", ["r"] = "R", ["r-"] = "R",
