@@ -1,4 +1,5 @@
 using System.Collections.Frozen;
+using System.Runtime.InteropServices;
 
 namespace CustomModels.Speech.LanguageModel;
 
@@ -111,7 +112,7 @@ public sealed class BackoffLanguageModel
                 if (id == _unknownId) unknownWords++;
             }
             var contextLength = Math.Min(history.Count, Order - 1);
-            logProbabilities[i] = LogProbability(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(history)[^contextLength..], id);
+            logProbabilities[i] = LogProbability(CollectionsMarshal.AsSpan(history)[^contextLength..], id);
             history.Add(id);
         }
         return new SentenceScore(logProbabilities, unknownWords);

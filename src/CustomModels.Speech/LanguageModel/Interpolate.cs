@@ -22,8 +22,7 @@ internal static class Interpolate
         var unigramProbabilities = new double[counts[0].Keys.Length];
         for (var i = 0; i < unigramProbabilities.Length; i++)
         {
-            var isSentenceStart = counts[0].Keys[i] == CorpusCount.SentenceStartId;
-            unigramProbabilities[i] = isSentenceStart ? 1.0 : initial[0].Probabilities[i] + initial[0].ContextGammas[i] * uniform;
+            unigramProbabilities[i] = initial[0].Probabilities[i] + initial[0].ContextGammas[i] * uniform;
         }
         probabilities[0] = unigramProbabilities;
 
@@ -47,6 +46,7 @@ internal static class Interpolate
             var keys = counts[n - 1].Keys;
             var logProbabilities = new float[keys.Length];
             for (var i = 0; i < keys.Length; i++) logProbabilities[i] = LogProbability(probabilities[n - 1][i]);
+            // No n-gram ends in <s>, so no higher order depends on its unigram probability.
             if (n == 1) logProbabilities[Array.BinarySearch(keys, (UInt128)CorpusCount.SentenceStartId)] = BackoffLanguageModel.ImpossibleLogProbability;
 
             float[]? logBackoffs = null;
