@@ -12,7 +12,7 @@ packages=(
   # PostgreSQL for the PostgreSQL tests; Redis for shared rate limits
   postgresql redis-server
   # benchmarks
-  wrk hyperfine time
+  wrk hyperfine sqlite3 time
 )
 
 missing=()

@@ -1,7 +1,5 @@
 using System.Text.Json.Serialization;
-using Microsoft.AspNetCore.Http.Json;
 using Microsoft.AspNetCore.WebUtilities;
-using Microsoft.Extensions.Options;
 
 namespace CustomModels.Api.Errors;
 
@@ -31,8 +29,7 @@ public sealed class ApiError(int status, string message, string errorCode, IRead
     {
         response.StatusCode = status;
         var body = new ApiErrorBody(ReasonPhrases.GetReasonPhrase(status), message, errorCode, details, RetryAfter);
-        var json = response.HttpContext.RequestServices.GetRequiredService<IOptions<JsonOptions>>().Value.SerializerOptions;
-        await response.WriteAsJsonAsync(body, json);
+        await response.WriteAsJsonAsync(body, ApiJsonContext.Api.ApiErrorBody);
     }
 
     public static ApiError BadRequest(string message, string code, IReadOnlyDictionary<string, string>? details = null) =>

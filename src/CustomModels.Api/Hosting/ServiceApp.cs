@@ -18,6 +18,8 @@ public sealed record ServiceOptions
     /// <summary>On an empty database, create a first organization and an all-scopes key and print the key once.</summary>
     public bool CreateFirstKey { get; init; } = true;
     public TextWriter Output { get; init; } = Console.Out;
+    /// <summary>Maps the benchmark's peer endpoint (see bench/list); off unless asked for.</summary>
+    public bool BenchmarkEndpoint { get; init; }
 }
 
 /// <summary>The HTTP service, assembled: one line per concern.</summary>
@@ -39,10 +41,9 @@ public static class ServiceApp
         builder.Services.AddSingleton<ModelDeletion>();
         builder.Services.ConfigureHttpJsonOptions(o =>
         {
-            o.SerializerOptions.TypeInfoResolverChain.Insert(0, ApiJsonContext.Default);
-            o.SerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower;
-            // Names and messages in any language read as written; HTML-safe escaping is no concern of a JSON API.
-            o.SerializerOptions.Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping;
+            o.SerializerOptions.TypeInfoResolverChain.Insert(0, ApiJsonContext.Api);
+            o.SerializerOptions.PropertyNamingPolicy = ApiJsonContext.Api.Options.PropertyNamingPolicy;
+            o.SerializerOptions.Encoder = ApiJsonContext.Api.Options.Encoder;
         });
         builder.Services.AddApiKeyAuth();
         builder.Services.AddKeyRateLimits();
@@ -60,6 +61,7 @@ public static class ServiceApp
         app.MapOpenApi().AllowAnonymous(); // /openapi/v1.json
         app.MapScalarApiReference(o => o.WithTitle("Custom Models API")).AllowAnonymous(); // /scalar
         app.MapCustomModels();
+        if (options.BenchmarkEndpoint) app.MapBenchmarkPeer();
         return app;
     }
 
@@ -90,6 +92,21 @@ public static class ServiceApp
 }
 
 public sealed record HealthResponse(string Status);
+
+/// <summary>
+/// The list benchmark's peer: an endpoint behind the same authentication and rate limiting that
+/// answers pre-serialized bytes of a given size, so the list's own cost (query + serialization)
+/// shows as the difference between the two.
+/// </summary>
+public static class BenchmarkPeer
+{
+    static readonly System.Collections.Concurrent.ConcurrentDictionary<int, byte[]> Bodies = new();
+
+    public static void MapBenchmarkPeer(this WebApplication app) =>
+        app.MapGet("/api/v3/bench/bytes/{size:int:range(2,10000000)}", (int size) =>
+            TypedResults.Bytes(Bodies.GetOrAdd(size, n => System.Text.Encoding.ASCII.GetBytes("[" + new string(' ', n - 2) + "]")), "application/json"))
+            .RequireAuthorization(Scopes.ModelsRead).ExcludeFromDescription();
+}
 
 public static class HealthApi
 {

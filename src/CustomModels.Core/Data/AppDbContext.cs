@@ -12,6 +12,7 @@ public abstract class AppDbContext(DbContextOptions options) : DbContext(options
     public DbSet<Organization> Organizations => Set<Organization>();
     public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
     public DbSet<CustomModel> CustomModels => Set<CustomModel>();
+    public DbSet<ModelCount> ModelCounts => Set<ModelCount>();
 
     public abstract bool IsPostgres { get; }
 
@@ -51,6 +52,16 @@ public abstract class AppDbContext(DbContextOptions options) : DbContext(options
             e.HasIndex(m => new { m.OrganizationId, m.Language, m.Id });
             e.HasIndex(m => new { m.OrganizationId, m.TrainingStatus, m.Language, m.Id });
             e.HasIndex(m => new { m.OrganizationId, m.BaseModel, m.Id });
+        });
+
+        // Kept by database triggers (see the Initial migrations), never written by the application.
+        model.Entity<ModelCount>(e =>
+        {
+            e.ToTable("model_counts");
+            e.HasKey(c => new { c.OrganizationId, c.TrainingStatus, c.Language, c.BaseModel });
+            e.Property(c => c.TrainingStatus).HasConversion<int>();
+            e.Property(c => c.Language).HasMaxLength(8);
+            e.Property(c => c.BaseModel).HasMaxLength(16);
         });
     }
 }

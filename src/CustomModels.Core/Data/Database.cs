@@ -43,14 +43,14 @@ public static class Database
         if (storage.IsPostgres)
             services.AddDbContextPool<AppDbContext, PostgresAppDbContext>(o => o.UseNpgsql(storage.ConnectionString));
         else
-            services.AddDbContextPool<AppDbContext, SqliteAppDbContext>(o => o.UseSqlite(storage.ConnectionString));
+            services.AddDbContextPool<AppDbContext, SqliteAppDbContext>(o => o.UseSqlite(storage.ConnectionString).AddInterceptors(SqliteTuning.Instance));
         return services;
     }
 
     /// <summary>A context outside dependency injection, for the operator commands.</summary>
     public static AppDbContext Open(StorageSettings storage) => storage.IsPostgres
         ? new PostgresAppDbContext(new DbContextOptionsBuilder<PostgresAppDbContext>().UseNpgsql(storage.ConnectionString).Options)
-        : new SqliteAppDbContext(new DbContextOptionsBuilder<SqliteAppDbContext>().UseSqlite(storage.ConnectionString).Options);
+        : new SqliteAppDbContext(new DbContextOptionsBuilder<SqliteAppDbContext>().UseSqlite(storage.ConnectionString).AddInterceptors(SqliteTuning.Instance).Options);
 
     /// <summary>Creates the data folder and brings the schema up to date.</summary>
     public static async Task MigrateAsync(AppDbContext db, StorageSettings storage, CancellationToken ct = default)
@@ -63,5 +63,31 @@ public static class Database
             await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", ct);
         }
         await db.Database.MigrateAsync(ct);
+    }
+}
+
+/// <summary>
+/// Per-connection SQLite settings. Memory-mapped reads and a larger page cache keep a page of
+/// the list (rows scattered over a large table) out of read() system calls; the busy timeout
+/// lets a writer wait for another instead of failing.
+/// </summary>
+sealed class SqliteTuning : Microsoft.EntityFrameworkCore.Diagnostics.DbConnectionInterceptor
+{
+    public static readonly SqliteTuning Instance = new();
+    const string Pragmas = "PRAGMA mmap_size = 1073741824; PRAGMA cache_size = -65536; PRAGMA busy_timeout = 30000; PRAGMA synchronous = NORMAL;";
+
+    public override void ConnectionOpened(System.Data.Common.DbConnection connection, Microsoft.EntityFrameworkCore.Diagnostics.ConnectionEndEventData eventData) => Apply(connection);
+
+    public override Task ConnectionOpenedAsync(System.Data.Common.DbConnection connection, Microsoft.EntityFrameworkCore.Diagnostics.ConnectionEndEventData eventData, CancellationToken ct = default)
+    {
+        Apply(connection);
+        return Task.CompletedTask;
+    }
+
+    static void Apply(System.Data.Common.DbConnection connection)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = Pragmas;
+        command.ExecuteNonQuery();
     }
 }

@@ -30,6 +30,20 @@ public sealed class CustomModel
     public string ModelKey => ModelKeys.Format(Id);
 }
 
+/// <summary>
+/// How many models an organization has per status, language and base model. Database triggers
+/// keep it exact on every insert, update and delete of a model, so the list's `total_results`
+/// costs a handful of rows instead of a scan of every matching model.
+/// </summary>
+public sealed class ModelCount
+{
+    public long OrganizationId { get; set; }
+    public TrainingStatus TrainingStatus { get; set; }
+    public required string Language { get; set; }
+    public required string BaseModel { get; set; }
+    public long Count { get; set; }
+}
+
 public enum TrainingStatus
 {
     NotRunning = 1,

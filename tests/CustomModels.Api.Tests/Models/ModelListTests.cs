@@ -126,6 +126,32 @@ public abstract class ModelListTests(TestService service)
     }
 
     [Fact]
+    public async Task Total_results_stays_exact_through_creates_status_changes_and_deletes()
+    {
+        var (client, ids) = await OrganizationWithModelsAsync(9);
+        await SetStatusAsync(ids.Take(4), TrainingStatus.Running);
+        await SetStatusAsync(ids.Take(2), TrainingStatus.Success);
+        await client.DeleteAsync($"{Models}/{ids[0]}");
+        await client.DeleteAsync($"{Models}/{ids[5]}");
+
+        using var scope = service.Services.CreateScope();
+        var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
+        var org = (await db.CustomModels.AsNoTracking().FirstAsync(m => m.Id == ids[1])).OrganizationId;
+        var actual = await db.CustomModels.Where(m => m.OrganizationId == org)
+            .GroupBy(m => new { m.TrainingStatus, m.Language, m.BaseModel })
+            .Select(g => new { g.Key.TrainingStatus, g.Key.Language, g.Key.BaseModel, Count = (long)g.Count() }).ToListAsync();
+        var kept = await db.ModelCounts.Where(c => c.OrganizationId == org && c.Count != 0)
+            .Select(c => new { c.TrainingStatus, c.Language, c.BaseModel, c.Count }).ToListAsync();
+        Assert.Equal(actual.OrderBy(a => a.ToString()), kept.OrderBy(k => k.ToString()));
+
+        foreach (var query in new[] { "", "status=4", "status=3", "status=1&language=en", "base_model=legal&status=1" })
+        {
+            var body = await (await client.GetAsync($"{Models}?{query}&per_page=100")).AssertOkAsync();
+            Assert.Equal(body["result"]!.AsArray().Count, (long)body["total_results"]!);
+        }
+    }
+
+    [Fact]
     public async Task The_list_items_are_the_same_objects_as_get()
     {
         var (client, ids) = await OrganizationWithModelsAsync(2);

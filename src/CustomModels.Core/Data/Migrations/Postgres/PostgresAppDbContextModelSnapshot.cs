@@ -153,6 +153,30 @@ namespace CustomModels.Core.Data.Migrations.Postgres
                     b.ToTable("custom_models", (string)null);
                 });
 
+            modelBuilder.Entity("CustomModels.Core.Models.ModelCount", b =>
+                {
+                    b.Property<long>("OrganizationId")
+                        .HasColumnType("bigint");
+
+                    b.Property<int>("TrainingStatus")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("Language")
+                        .HasMaxLength(8)
+                        .HasColumnType("character varying(8)");
+
+                    b.Property<string>("BaseModel")
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<long>("Count")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("OrganizationId", "TrainingStatus", "Language", "BaseModel");
+
+                    b.ToTable("model_counts", (string)null);
+                });
+
             modelBuilder.Entity("CustomModels.Core.Models.Organization", b =>
                 {
                     b.Property<long>("Id")

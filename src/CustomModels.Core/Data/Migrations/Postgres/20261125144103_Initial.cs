@@ -13,6 +13,21 @@ namespace CustomModels.Core.Data.Migrations.Postgres
         protected override void Up(MigrationBuilder migrationBuilder)
         {
             migrationBuilder.CreateTable(
+                name: "model_counts",
+                columns: table => new
+                {
+                    OrganizationId = table.Column<long>(type: "bigint", nullable: false),
+                    TrainingStatus = table.Column<int>(type: "integer", nullable: false),
+                    Language = table.Column<string>(type: "character varying(8)", maxLength: 8, nullable: false),
+                    BaseModel = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
+                    Count = table.Column<long>(type: "bigint", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_model_counts", x => new { x.OrganizationId, x.TrainingStatus, x.Language, x.BaseModel });
+                });
+
+            migrationBuilder.CreateTable(
                 name: "organizations",
                 columns: table => new
                 {
@@ -129,6 +144,9 @@ namespace CustomModels.Core.Data.Migrations.Postgres
                 table: "organizations",
                 column: "Name",
                 unique: true);
+
+            // Hand-written: the triggers behind model_counts.
+            migrationBuilder.Sql(ModelCountTriggers.Postgres);
         }
 
         /// <inheritdoc />
@@ -141,7 +159,11 @@ namespace CustomModels.Core.Data.Migrations.Postgres
                 name: "custom_models");
 
             migrationBuilder.DropTable(
+                name: "model_counts");
+
+            migrationBuilder.DropTable(
                 name: "organizations");
+            migrationBuilder.Sql(ModelCountTriggers.DropPostgresFunction);
         }
     }
 }

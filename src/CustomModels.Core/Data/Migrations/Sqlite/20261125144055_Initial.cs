@@ -1,5 +1,4 @@
-﻿using System;
-using Microsoft.EntityFrameworkCore.Migrations;
+﻿using Microsoft.EntityFrameworkCore.Migrations;
 
 #nullable disable
 
@@ -12,13 +11,28 @@ namespace CustomModels.Core.Data.Migrations.Sqlite
         protected override void Up(MigrationBuilder migrationBuilder)
         {
             migrationBuilder.CreateTable(
+                name: "model_counts",
+                columns: table => new
+                {
+                    OrganizationId = table.Column<long>(type: "INTEGER", nullable: false),
+                    TrainingStatus = table.Column<int>(type: "INTEGER", nullable: false),
+                    Language = table.Column<string>(type: "TEXT", maxLength: 8, nullable: false),
+                    BaseModel = table.Column<string>(type: "TEXT", maxLength: 16, nullable: false),
+                    Count = table.Column<long>(type: "INTEGER", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_model_counts", x => new { x.OrganizationId, x.TrainingStatus, x.Language, x.BaseModel });
+                });
+
+            migrationBuilder.CreateTable(
                 name: "organizations",
                 columns: table => new
                 {
                     Id = table.Column<long>(type: "INTEGER", nullable: false)
                         .Annotation("Sqlite:Autoincrement", true),
                     Name = table.Column<string>(type: "TEXT", maxLength: 200, nullable: false),
-                    CreatedAt = table.Column<DateTime>(type: "TEXT", nullable: false)
+                    CreatedAt = table.Column<long>(type: "INTEGER", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -37,8 +51,8 @@ namespace CustomModels.Core.Data.Migrations.Sqlite
                     Scopes = table.Column<string>(type: "TEXT", maxLength: 200, nullable: false),
                     RequestsPerMinute = table.Column<int>(type: "INTEGER", nullable: false),
                     MaxConcurrent = table.Column<int>(type: "INTEGER", nullable: false),
-                    CreatedAt = table.Column<DateTime>(type: "TEXT", nullable: false),
-                    RevokedAt = table.Column<DateTime>(type: "TEXT", nullable: true)
+                    CreatedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    RevokedAt = table.Column<long>(type: "INTEGER", nullable: true)
                 },
                 constraints: table =>
                 {
@@ -65,11 +79,11 @@ namespace CustomModels.Core.Data.Migrations.Sqlite
                     TrainingStatus = table.Column<int>(type: "INTEGER", nullable: false),
                     TrainingProgress = table.Column<int>(type: "INTEGER", nullable: true),
                     TrainingError = table.Column<string>(type: "TEXT", nullable: true),
-                    CreatedAt = table.Column<DateTime>(type: "TEXT", nullable: false),
-                    UpdatedAt = table.Column<DateTime>(type: "TEXT", nullable: false),
-                    StartedTrainingAt = table.Column<DateTime>(type: "TEXT", nullable: true),
-                    FinishedTrainingAt = table.Column<DateTime>(type: "TEXT", nullable: true),
-                    FailedAt = table.Column<DateTime>(type: "TEXT", nullable: true),
+                    CreatedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    UpdatedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    StartedTrainingAt = table.Column<long>(type: "INTEGER", nullable: true),
+                    FinishedTrainingAt = table.Column<long>(type: "INTEGER", nullable: true),
+                    FailedAt = table.Column<long>(type: "INTEGER", nullable: true),
                     WordErrorRate = table.Column<double>(type: "REAL", nullable: true),
                     BaseWordErrorRate = table.Column<double>(type: "REAL", nullable: true),
                     AccuracyImprovement = table.Column<double>(type: "REAL", nullable: true),
@@ -128,6 +142,9 @@ namespace CustomModels.Core.Data.Migrations.Sqlite
                 table: "organizations",
                 column: "Name",
                 unique: true);
+
+            // Hand-written: the triggers behind model_counts.
+            migrationBuilder.Sql(ModelCountTriggers.Sqlite);
         }
 
         /// <inheritdoc />
@@ -138,6 +155,9 @@ namespace CustomModels.Core.Data.Migrations.Sqlite
 
             migrationBuilder.DropTable(
                 name: "custom_models");
+
+            migrationBuilder.DropTable(
+                name: "model_counts");
 
             migrationBuilder.DropTable(
                 name: "organizations");
