@@ -13,7 +13,11 @@ packages=(
   postgresql redis-server
   # benchmarks
   wrk hyperfine sqlite3 time
+  # the public docs' Python and JavaScript examples, run by the tests (axios comes from npm below)
+  python3 python3-requests
 )
+# node and npm run the JavaScript example; Debian's only when the machine has no node of its own
+command -v node >/dev/null || packages+=(nodejs npm)
 
 missing=()
 for p in "${packages[@]}"; do
@@ -31,3 +35,6 @@ if ! command -v dotnet >/dev/null; then
   exit 1
 fi
 dotnet restore CustomModels.slnx --verbosity quiet
+
+# axios for the public docs' JavaScript example, at the version package-lock.json pins
+[ -d tests/clients/node_modules ] || (cd tests/clients && npm ci --silent)
