@@ -14,6 +14,15 @@ internal static partial class PocketSphinxNative
     private const string PocketSphinx = "libpocketsphinx.so.3";
     private const string SphinxBase = "libsphinxbase.so.3";
 
+    // sphinxbase logs every model load and utterance to stderr. "-logfn /dev/null" is not the
+    // cure: each ps_init swaps the process-wide log FILE* and fcloses the previous one while
+    // other decoders may be writing to it (a use-after-free seen here as a hung process). With no
+    // log callback, sphinxbase formats nothing and writes nothing.
+    static PocketSphinxNative() => err_set_callback(IntPtr.Zero, IntPtr.Zero);
+
+    [LibraryImport(SphinxBase)]
+    private static partial void err_set_callback(IntPtr callback, IntPtr userData);
+
     // ---- configuration (cmd_ln) -----------------------------------------------------------------
 
     [LibraryImport(PocketSphinx)]

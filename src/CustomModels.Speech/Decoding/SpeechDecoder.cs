@@ -107,8 +107,6 @@ public sealed class SpeechDecoder : IDisposable
             arguments.Add(all[i]);
             arguments.Add(all[i + 1]);
         }
-        // pocketsphinx writes its log to stderr unless told otherwise.
-        if (!settings.Parameters.ContainsKey("-logfn")) arguments.AddRange(["-logfn", "/dev/null"]);
         var config = cmd_ln_parse_r(IntPtr.Zero, ps_args(), arguments.Count, arguments.ToArray(), strict: 1);
         if (config.IsInvalid)
             throw new DecoderException("the speech decoder settings are not valid",

@@ -20,7 +20,7 @@ public sealed class EspeakPronouncer(AcousticPhoneSet phoneSet)
         // vowels and diphthongs
         ["a"] = "AE", ["aa"] = "AE", ["a#"] = "AH", ["A"] = "AA", ["A:"] = "AA", ["0"] = "AA", ["V"] = "AH",
         ["E"] = "EH", ["e"] = "EH", ["I"] = "IH", ["I2"] = "IH", ["I#"] = "IH", ["i"] = "IY", ["i:"] = "IY",
-        ["O"] = "AO", ["O:"] = "AO", ["U"] = "UH", ["u"] = "UW", ["u:"] = "UW",
+        ["O"] = "AO", ["O:"] = "AO", ["O2"] = "AO", ["U"] = "UH", ["u"] = "UW", ["u:"] = "UW",
         ["@"] = "AH", ["@2"] = "AH", ["@5"] = "AH", ["@#"] = "AH", ["3"] = "ER", ["3:"] = "ER",
         ["eI"] = "EY", ["aI"] = "AY", ["aU"] = "AW", ["OI"] = "OY", ["oU"] = "OW", ["o"] = "OW",
         // r-coloured vowels and syllabic consonants
