@@ -103,8 +103,9 @@ public static class SpeechDecodeCommands
                 }
                 decoding.Stop();
                 var seconds = decoding.Elapsed.TotalSeconds;
-                Console.Error.WriteLine(FormattableString.Invariant(
-                    $"decoded {audioSeconds:F1} s of audio in {seconds:F2} s with {threadCount} thread(s): {audioSeconds / seconds:F2} s of audio per second, real-time factor {seconds / audioSeconds:F3} (decoders built in {load.Elapsed.TotalSeconds:F2} s)"));
+                if (audioSeconds > 0)
+                        Console.Error.WriteLine(FormattableString.Invariant(
+                        $"decoded {audioSeconds:F1} s of audio in {seconds:F2} s with {threadCount} thread(s): {audioSeconds / seconds:F2} s of audio per second, real-time factor {seconds / audioSeconds:F3} (decoders built in {load.Elapsed.TotalSeconds:F2} s)"));
                 return exitCode;
             }
         });

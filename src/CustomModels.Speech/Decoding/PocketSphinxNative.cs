@@ -14,14 +14,27 @@ internal static partial class PocketSphinxNative
     private const string PocketSphinx = "libpocketsphinx.so.3";
     private const string SphinxBase = "libsphinxbase.so.3";
 
-    // sphinxbase logs every model load and utterance to stderr. "-logfn /dev/null" is not the
-    // cure: each ps_init swaps the process-wide log FILE* and fcloses the previous one while
-    // other decoders may be writing to it (a use-after-free seen here as a hung process). With no
-    // log callback, sphinxbase formats nothing and writes nothing.
-    static PocketSphinxNative() => err_set_callback(IntPtr.Zero, IntPtr.Zero);
+    // sphinxbase logs every model load and utterance, and ps_init prints its whole configuration
+    // to the log FILE* (stderr by default). "-logfn /dev/null" is not the cure: every ps_init
+    // then opens a new log file and fcloses the previous one while other decoders may still be
+    // writing to it (a use-after-free, seen here as a hung process). Instead, once per process:
+    // no log callback (nothing is formatted or written) and /dev/null as the FILE* that the
+    // configuration dump goes to. A "-logfn" parameter would undo this; none is passed.
+    static PocketSphinxNative()
+    {
+        err_set_callback(IntPtr.Zero, IntPtr.Zero);
+        var devNull = fopen("/dev/null", "w");
+        if (devNull != IntPtr.Zero) err_set_logfp(devNull);
+    }
 
     [LibraryImport(SphinxBase)]
     private static partial void err_set_callback(IntPtr callback, IntPtr userData);
+
+    [LibraryImport(SphinxBase)]
+    private static partial void err_set_logfp(IntPtr stream);
+
+    [LibraryImport("libc.so.6", StringMarshalling = StringMarshalling.Utf8)]
+    private static partial IntPtr fopen(string path, string mode);
 
     // ---- configuration (cmd_ln) -----------------------------------------------------------------
 
