@@ -1,26 +1,55 @@
 using System.CommandLine;
 using CustomModels.Api.Hosting;
 using CustomModels.Core.Data;
+using CustomModels.Core.Storage;
+using CustomModels.Core.Training;
 
 namespace CustomModels.Api.Cli;
 
+/// <summary>`serve` (the HTTP API, with a training worker unless --no-worker) and `worker` (a training worker alone).</summary>
 public static class ServeCommand
 {
-    public static Command Build()
+    public static IEnumerable<Command> Build() => [Serve(), Worker()];
+
+    static Command Serve()
     {
         var urls = new Option<string>("--urls") { Description = "Where to listen", DefaultValueFactory = _ => "http://127.0.0.1:8080" };
+        var noWorker = new Option<bool>("--no-worker") { Description = "Serve the API only; training runs in `custom-models worker` processes" };
         var benchEndpoint = new Option<bool>("--bench-endpoint") { Description = "Also serve bench/list's peer endpoint" };
-        var command = new Command("serve", "Run the HTTP API (CUSTOMMODELS_DATA_DIR, CUSTOMMODELS_DATABASE)") { urls, benchEndpoint };
+        var command = new Command("serve", "Run the HTTP API (CUSTOMMODELS_DATA_DIR, CUSTOMMODELS_DATABASE)") { urls, noWorker, benchEndpoint };
         command.SetAction(async (parse, ct) =>
         {
             var options = new ServiceOptions
             {
-                Storage = StorageSettings.FromEnvironment(), Urls = parse.GetValue(urls)!,
+                Storage = StorageSettings.FromEnvironment(),
+                Urls = parse.GetValue(urls)!,
+                RunWorker = !parse.GetValue(noWorker),
                 BenchmarkEndpoint = parse.GetValue(benchEndpoint),
             };
             var app = ServiceApp.Build(options);
             await ServiceApp.PrepareDatabaseAsync(app, options);
             await app.RunAsync();
+            return 0;
+        });
+        return command;
+    }
+
+    static Command Worker()
+    {
+        var command = new Command("worker", "Run a training worker against the shared database and data folder");
+        command.SetAction(async (parse, ct) =>
+        {
+            var storage = StorageSettings.FromEnvironment();
+            var builder = Host.CreateApplicationBuilder();
+            builder.Logging.AddFilter("Microsoft.EntityFrameworkCore", LogLevel.Warning);
+            builder.Services.AddAppDatabase(storage).AddTraining().AddTrainingWorker();
+            using var host = builder.Build();
+            using (var scope = host.Services.CreateScope())
+            {
+                await Database.MigrateAsync(scope.ServiceProvider.GetRequiredService<AppDbContext>(), storage, ct);
+                scope.ServiceProvider.GetRequiredService<BlobStore>().ClearStaleTemp(TimeSpan.FromHours(1));
+            }
+            await host.RunAsync();
             return 0;
         });
         return command;

@@ -5,6 +5,9 @@ using CustomModels.Api.RateLimits;
 using CustomModels.Core.Access;
 using CustomModels.Core.Data;
 using CustomModels.Core.Models;
+using CustomModels.Core.Storage;
+using CustomModels.Core.Training;
+using CustomModels.Api.Training;
 using Microsoft.EntityFrameworkCore;
 using Scalar.AspNetCore;
 
@@ -20,6 +23,10 @@ public sealed record ServiceOptions
     public TextWriter Output { get; init; } = Console.Out;
     /// <summary>Maps the benchmark's peer endpoint (see bench/list); off unless asked for.</summary>
     public bool BenchmarkEndpoint { get; init; }
+    /// <summary>Run the training worker in this process (`serve --no-worker` turns it off).</summary>
+    public bool RunWorker { get; init; } = true;
+    public UploadLimits Uploads { get; init; } = UploadLimits.FromEnvironment();
+    public TrainingWorkerOptions Worker { get; init; } = TrainingWorkerOptions.FromEnvironment();
 }
 
 /// <summary>The HTTP service, assembled: one line per concern.</summary>
@@ -38,7 +45,10 @@ public static class ServiceApp
         builder.Logging.AddFilter("Microsoft.AspNetCore.DataProtection", LogLevel.Error);
 
         builder.Services.AddAppDatabase(options.Storage);
-        builder.Services.AddSingleton<ModelDeletion>();
+        builder.Services.AddSingleton(options.Worker);
+        builder.Services.AddTraining();
+        if (options.RunWorker) builder.Services.AddTrainingWorker();
+        builder.Services.AddSingleton(options.Uploads);
         builder.Services.ConfigureHttpJsonOptions(o =>
         {
             o.SerializerOptions.TypeInfoResolverChain.Insert(0, ApiJsonContext.Api);
@@ -61,6 +71,8 @@ public static class ServiceApp
         app.MapOpenApi().AllowAnonymous(); // /openapi/v1.json
         app.MapScalarApiReference(o => o.WithTitle("Custom Models API")).AllowAnonymous(); // /scalar
         app.MapCustomModels();
+        app.MapTrainingData();
+        app.MapTraining();
         if (options.BenchmarkEndpoint) app.MapBenchmarkPeer();
         return app;
     }
@@ -71,6 +83,7 @@ public static class ServiceApp
         using var scope = app.Services.CreateScope();
         var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
         await Database.MigrateAsync(db, options.Storage);
+        scope.ServiceProvider.GetRequiredService<BlobStore>().ClearStaleTemp(TimeSpan.FromHours(1));
         if (options.CreateFirstKey && !await db.Organizations.AnyAsync())
         {
             var org = await ApiKeys.CreateOrganizationAsync(db, "default");

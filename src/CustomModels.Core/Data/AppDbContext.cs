@@ -1,4 +1,5 @@
 using CustomModels.Core.Models;
+using CustomModels.Core.Training;
 using Microsoft.EntityFrameworkCore;
 
 namespace CustomModels.Core.Data;
@@ -13,6 +14,8 @@ public abstract class AppDbContext(DbContextOptions options) : DbContext(options
     public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
     public DbSet<CustomModel> CustomModels => Set<CustomModel>();
     public DbSet<ModelCount> ModelCounts => Set<ModelCount>();
+    public DbSet<TrainingDataSet> DataSets => Set<TrainingDataSet>();
+    public DbSet<TrainingJob> TrainingJobs => Set<TrainingJob>();
 
     public abstract bool IsPostgres { get; }
 
@@ -52,6 +55,27 @@ public abstract class AppDbContext(DbContextOptions options) : DbContext(options
             e.HasIndex(m => new { m.OrganizationId, m.Language, m.Id });
             e.HasIndex(m => new { m.OrganizationId, m.TrainingStatus, m.Language, m.Id });
             e.HasIndex(m => new { m.OrganizationId, m.BaseModel, m.Id });
+        });
+
+        model.Entity<TrainingDataSet>(e =>
+        {
+            e.ToTable("training_data_sets");
+            e.Property(d => d.Kind).HasConversion<int>();
+            e.Property(d => d.AudioFileName).HasMaxLength(255);
+            e.Property(d => d.TranscriptFileName).HasMaxLength(255);
+            e.HasOne<CustomModel>().WithMany().HasForeignKey(d => d.ModelId).OnDelete(DeleteBehavior.Cascade);
+            e.HasIndex(d => new { d.ModelId, d.Id });
+        });
+
+        model.Entity<TrainingJob>(e =>
+        {
+            e.ToTable("training_jobs");
+            e.Property(j => j.State).HasConversion<int>();
+            e.Property(j => j.LeaseOwner).HasMaxLength(100);
+            e.HasOne<CustomModel>().WithMany().HasForeignKey(j => j.ModelId).OnDelete(DeleteBehavior.Cascade);
+            // Workers look for queued jobs and for running jobs whose lease has expired.
+            e.HasIndex(j => new { j.State, j.Id });
+            e.HasIndex(j => j.ModelId);
         });
 
         // Kept by database triggers (see the Initial migrations), never written by the application.

@@ -27,6 +27,9 @@ public sealed class CustomModel
     public double? CharacterErrorRate { get; set; }
     public double? TrainingHours { get; set; }
 
+    /// <summary>The folder (under the model's artifacts) of the trained model that serves; null until the first success.</summary>
+    public string? ArtifactName { get; set; }
+
     public string ModelKey => ModelKeys.Format(Id);
 }
 

@@ -41,7 +41,20 @@ public sealed class SpeechDecoder : IDisposable
     public static SpeechDecoder CreateCustom(DecoderSettings settings, CustomLanguageModel custom) =>
         Create(settings, custom);
 
+    /// <summary>
+    /// Held while native models are read (ps_init, ngram_model_read). pocketsphinx 5prealpha
+    /// closes a model file twice while loading it; two loads at once then deadlock inside glibc's
+    /// stdio locks (seen here: fclose of a FILE that the other thread's fopen had just reused).
+    /// Loading one model at a time keeps the second close harmless; decoding stays parallel.
+    /// </summary>
+    internal static readonly object NativeLoadLock = new();
+
     private static SpeechDecoder Create(DecoderSettings settings, CustomLanguageModel? custom)
+    {
+        lock (NativeLoadLock) return CreateLocked(settings, custom);
+    }
+
+    private static SpeechDecoder CreateLocked(DecoderSettings settings, CustomLanguageModel? custom)
     {
         if (custom is not null && custom.Weight is <= 0 or >= 1)
             throw new ArgumentOutOfRangeException(nameof(custom), custom.Weight, "the interpolation weight must be between 0 and 1");
@@ -116,7 +129,8 @@ public sealed class SpeechDecoder : IDisposable
 
     internal static SafeNgramModelHandle ReadLanguageModel(SafeConfigHandle config, string path, IntPtr logMath)
     {
-        var model = ngram_model_read(config, path, NgramAuto, logMath);
+        SafeNgramModelHandle model;
+        lock (NativeLoadLock) model = ngram_model_read(config, path, NgramAuto, logMath);
         if (model.IsInvalid)
             throw new DecoderException("the language model could not be read (is it an ARPA or binary n-gram file?)",
                 NativeFailure("ngram_model_read", [path]));

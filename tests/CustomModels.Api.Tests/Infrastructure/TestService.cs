@@ -34,7 +34,7 @@ public sealed class TestService : IAsyncDisposable
     public Uri BaseAddress { get; }
     public IServiceProvider Services => app.Services;
 
-    public static async Task<TestService> StartAsync(DatabaseKind kind)
+    public static async Task<TestService> StartAsync(DatabaseKind kind, Func<ServiceOptions, ServiceOptions>? configure = null)
     {
         var dataDir = Path.Combine(Path.GetTempPath(), "custom-models-tests", Guid.NewGuid().ToString("N"));
         string? connectionString = null, database = null;
@@ -56,6 +56,7 @@ public sealed class TestService : IAsyncDisposable
             Urls = "http://127.0.0.1:0",
             CreateFirstKey = false,
         };
+        if (configure is not null) options = configure(options);
         var app = ServiceApp.Build(options);
         await ServiceApp.PrepareDatabaseAsync(app, options);
         await app.StartAsync();

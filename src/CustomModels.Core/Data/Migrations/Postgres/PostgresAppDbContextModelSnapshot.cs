@@ -80,6 +80,9 @@ namespace CustomModels.Core.Data.Migrations.Postgres
                     b.Property<double?>("AccuracyImprovement")
                         .HasColumnType("double precision");
 
+                    b.Property<string>("ArtifactName")
+                        .HasColumnType("text");
+
                     b.Property<string>("BaseModel")
                         .IsRequired()
                         .HasMaxLength(16)
@@ -201,6 +204,94 @@ namespace CustomModels.Core.Data.Migrations.Postgres
                     b.ToTable("organizations", (string)null);
                 });
 
+            modelBuilder.Entity("CustomModels.Core.Training.TrainingDataSet", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<string>("AudioBlob")
+                        .HasColumnType("text");
+
+                    b.Property<string>("AudioFileName")
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)");
+
+                    b.Property<double?>("AudioSeconds")
+                        .HasColumnType("double precision");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<int>("Kind")
+                        .HasColumnType("integer");
+
+                    b.Property<long>("ModelId")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("TranscriptBlob")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("TranscriptFileName")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)");
+
+                    b.Property<int>("WordCount")
+                        .HasColumnType("integer");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ModelId", "Id");
+
+                    b.ToTable("training_data_sets", (string)null);
+                });
+
+            modelBuilder.Entity("CustomModels.Core.Training.TrainingJob", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<int>("Attempts")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTime?>("FinishedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("LastError")
+                        .HasColumnType("text");
+
+                    b.Property<DateTime?>("LeaseExpiresAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("LeaseOwner")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)");
+
+                    b.Property<long>("ModelId")
+                        .HasColumnType("bigint");
+
+                    b.Property<int>("State")
+                        .HasColumnType("integer");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ModelId");
+
+                    b.HasIndex("State", "Id");
+
+                    b.ToTable("training_jobs", (string)null);
+                });
+
             modelBuilder.Entity("CustomModels.Core.Models.ApiKey", b =>
                 {
                     b.HasOne("CustomModels.Core.Models.Organization", "Organization")
@@ -217,6 +308,24 @@ namespace CustomModels.Core.Data.Migrations.Postgres
                     b.HasOne("CustomModels.Core.Models.Organization", null)
                         .WithMany()
                         .HasForeignKey("OrganizationId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("CustomModels.Core.Training.TrainingDataSet", b =>
+                {
+                    b.HasOne("CustomModels.Core.Models.CustomModel", null)
+                        .WithMany()
+                        .HasForeignKey("ModelId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("CustomModels.Core.Training.TrainingJob", b =>
+                {
+                    b.HasOne("CustomModels.Core.Models.CustomModel", null)
+                        .WithMany()
+                        .HasForeignKey("ModelId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

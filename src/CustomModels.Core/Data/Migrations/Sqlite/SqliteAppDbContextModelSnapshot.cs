@@ -70,6 +70,9 @@ namespace CustomModels.Core.Data.Migrations.Sqlite
                     b.Property<double?>("AccuracyImprovement")
                         .HasColumnType("REAL");
 
+                    b.Property<string>("ArtifactName")
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("BaseModel")
                         .IsRequired()
                         .HasMaxLength(16)
@@ -189,6 +192,90 @@ namespace CustomModels.Core.Data.Migrations.Sqlite
                     b.ToTable("organizations", (string)null);
                 });
 
+            modelBuilder.Entity("CustomModels.Core.Training.TrainingDataSet", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("AudioBlob")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("AudioFileName")
+                        .HasMaxLength(255)
+                        .HasColumnType("TEXT");
+
+                    b.Property<double?>("AudioSeconds")
+                        .HasColumnType("REAL");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Kind")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("ModelId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("TranscriptBlob")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("TranscriptFileName")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("WordCount")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ModelId", "Id");
+
+                    b.ToTable("training_data_sets", (string)null);
+                });
+
+            modelBuilder.Entity("CustomModels.Core.Training.TrainingJob", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Attempts")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("FinishedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("LastError")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("LeaseExpiresAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("LeaseOwner")
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("ModelId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("State")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ModelId");
+
+                    b.HasIndex("State", "Id");
+
+                    b.ToTable("training_jobs", (string)null);
+                });
+
             modelBuilder.Entity("CustomModels.Core.Models.ApiKey", b =>
                 {
                     b.HasOne("CustomModels.Core.Models.Organization", "Organization")
@@ -205,6 +292,24 @@ namespace CustomModels.Core.Data.Migrations.Sqlite
                     b.HasOne("CustomModels.Core.Models.Organization", null)
                         .WithMany()
                         .HasForeignKey("OrganizationId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("CustomModels.Core.Training.TrainingDataSet", b =>
+                {
+                    b.HasOne("CustomModels.Core.Models.CustomModel", null)
+                        .WithMany()
+                        .HasForeignKey("ModelId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("CustomModels.Core.Training.TrainingJob", b =>
+                {
+                    b.HasOne("CustomModels.Core.Models.CustomModel", null)
+                        .WithMany()
+                        .HasForeignKey("ModelId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

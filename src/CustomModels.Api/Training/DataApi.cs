@@ -1,0 +1,220 @@
+using CustomModels.Api.Auth;
+using CustomModels.Api.Errors;
+using CustomModels.Api.Models;
+using CustomModels.Core;
+using CustomModels.Core.Data;
+using CustomModels.Core.Models;
+using CustomModels.Core.Storage;
+using CustomModels.Core.Training;
+using CustomModels.Speech.Audio;
+using CustomModels.Speech.Text;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+
+namespace CustomModels.Api.Training;
+
+public sealed record UploadResponse(string Message, string DataType, long DataId, string Filename, string TranscriptFilename, int TrainingStatus);
+
+public sealed record DataSetResponse(long Id, string Type, string? Filename, string TranscriptFilename, double? DurationSeconds,
+    int WordCount, string CreatedAt);
+
+public sealed record DataSetListResponse(int Count, int TotalResults, IReadOnlyList<DataSetResponse> Result);
+
+/// <summary>`/api/v3/custom_models/{id}/data`: upload, list and delete training data.</summary>
+public static class DataApi
+{
+    public static IEndpointRouteBuilder MapTrainingData(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/api/v3/custom_models/{id}/data").WithTags("Training data");
+        group.MapMethods("", [HttpMethods.Put, HttpMethods.Post], Upload).RequireAuthorization(Scopes.ModelsWrite)
+            .WithSummary("Upload an audio file with its transcript, or a text-only corpus").DisableAntiforgery();
+        group.MapGet("", List).RequireAuthorization(Scopes.ModelsRead).WithSummary("List the model's data sets");
+        group.MapDelete("{dataId}", Delete).RequireAuthorization(Scopes.ModelsWrite).WithSummary("Delete one data set");
+        return app;
+    }
+
+    public static async Task<Results<Ok<UploadResponse>, ApiError>> Upload(string id, HttpContext context, AppDbContext db,
+        BlobStore blobs, UploadLimits limits)
+    {
+        var model = await ModelsApi.FindAsync(db, context, id, track: false);
+        if (model is null) return ApiError.ModelNotFound();
+        if (model.TrainingStatus == TrainingStatus.Running) return ModelTraining();
+
+        using var upload = new UploadReader(context, blobs, limits);
+        upload.LiftBodyLimit();
+        var ct = context.RequestAborted;
+        try
+        {
+            var (kind, audio, transcript) = await ReadRequestAsync(context, upload, ct);
+            var words = CountWords(transcript);
+            var duration = audio is null ? (double?)null : await ProbeAsync(audio, ct);
+            return await StoreAsync(db, blobs, model, kind, audio, transcript, words, duration, ct);
+        }
+        catch (UploadRejected rejected)
+        {
+            return rejected.Error;
+        }
+    }
+
+    static async Task<(DataSetKind Kind, UploadedFile? Audio, UploadedFile Transcript)> ReadRequestAsync(
+        HttpContext context, UploadReader upload, CancellationToken ct)
+    {
+        var request = context.Request;
+        if (request.HasFormContentType && request.ContentType!.StartsWith("multipart/", StringComparison.OrdinalIgnoreCase))
+        {
+            await upload.ReadMultipartAsync(ct);
+            var errors = upload.Errors;
+            var type = upload.Fields.GetValueOrDefault("type") ?? upload.Fields.GetValueOrDefault("data_type") ?? request.Query["type"].FirstOrDefault();
+            DataSetKind? kind = ParseKind(type);
+            if (kind is null) errors.TryAdd("type", "Must be train or test");
+            upload.Files.TryGetValue("audio_file", out var audio);
+            if (!upload.Files.TryGetValue("transcript_file", out var transcript)) errors.TryAdd("transcript_file", "Required");
+            if (kind == DataSetKind.Test && audio is null) errors.TryAdd("audio_file", "Required for test data: it is decoded to measure the model");
+            if (errors.Count > 0) throw new UploadRejected(ApiError.InvalidBody(errors));
+            return (kind!.Value, audio, transcript!);
+        }
+        if (request.ContentType?.StartsWith("text/plain", StringComparison.OrdinalIgnoreCase) == true)
+        {
+            // The older form: ?data_type=1 (training text) or 2 (test text), name in x-filename.
+            var kind = request.Query["data_type"].FirstOrDefault() switch { "1" => DataSetKind.Train, "2" => DataSetKind.Test, _ => (DataSetKind?)null };
+            if (kind is null)
+                throw new UploadRejected(ApiError.InvalidQuery(new Dictionary<string, string> { ["data_type"] = "Must be 1 (training text) or 2 (test text)" }));
+            var name = request.Headers["x-filename"].FirstOrDefault() ?? "transcript.txt";
+            return (kind.Value, null, await upload.ReadWholeBodyAsync(name, ct));
+        }
+        throw new UploadRejected(ApiError.UnsupportedMediaType("multipart/form-data (or text/plain with ?data_type=1|2)"));
+    }
+
+    static DataSetKind? ParseKind(string? type) => type?.ToLowerInvariant() switch
+    {
+        "train" or "1" => DataSetKind.Train,
+        "test" or "2" => DataSetKind.Test,
+        _ => null,
+    };
+
+    static int CountWords(UploadedFile transcript)
+    {
+        int words;
+        try
+        {
+            words = TranscriptNormalizer.ReadLines(transcript.TempPath).Sum(line => TranscriptNormalizer.Words(line).Count);
+        }
+        catch (TranscriptEncodingException e)
+        {
+            throw new UploadRejected(new ApiError(StatusCodes.Status422UnprocessableEntity,
+                $"Transcript '{transcript.FileName}' is not UTF-8 text: {e.Message}", "INVALID_TRANSCRIPT"));
+        }
+        if (words == 0)
+            throw new UploadRejected(new ApiError(StatusCodes.Status422UnprocessableEntity,
+                $"Transcript '{transcript.FileName}' has no words", "EMPTY_TRANSCRIPT"));
+        return words;
+    }
+
+    static async Task<double> ProbeAsync(UploadedFile audio, CancellationToken ct)
+    {
+        try
+        {
+            var info = await AudioProbe.ProbeAsync(audio.TempPath, ct);
+            if (info.DurationSeconds > 0) return info.DurationSeconds;
+        }
+        catch (AudioDecodeException e)
+        {
+            // ffprobe names the file it read: put the client's name where our temporary one stood.
+            var reason = e.Message.Replace("audio file could not be decoded: ", "")
+                .Replace(audio.TempPath, audio.FileName).Replace(Path.GetFileName(audio.TempPath), audio.FileName);
+            throw new UploadRejected(new ApiError(StatusCodes.Status422UnprocessableEntity,
+                $"Audio file '{audio.FileName}' could not be decoded: {reason}", "UNDECODABLE_AUDIO"));
+        }
+        throw new UploadRejected(new ApiError(StatusCodes.Status422UnprocessableEntity,
+            $"Audio file '{audio.FileName}' has no audio", "UNDECODABLE_AUDIO"));
+    }
+
+    /// <summary>Files into place first, then the row: a committed row always points at whole files.</summary>
+    static async Task<Results<Ok<UploadResponse>, ApiError>> StoreAsync(AppDbContext db, BlobStore blobs, CustomModel model,
+        DataSetKind kind, UploadedFile? audio, UploadedFile transcript, int words, double? duration, CancellationToken ct)
+    {
+        var name = Guid.NewGuid().ToString("N");
+        var transcriptBlob = Path.Combine(BlobStore.DataFolder(model.Id), name + ".txt");
+        var audioBlob = audio is null ? null : Path.Combine(BlobStore.DataFolder(model.Id), name + ".audio");
+        blobs.Publish(transcript.TempPath, transcriptBlob);
+        if (audio is not null) blobs.Publish(audio.TempPath, audioBlob!);
+
+        var now = Clock.UtcNow();
+        var row = new TrainingDataSet
+        {
+            ModelId = model.Id, Kind = kind, AudioFileName = audio?.FileName, TranscriptFileName = transcript.FileName,
+            AudioBlob = audioBlob, TranscriptBlob = transcriptBlob, AudioSeconds = duration, WordCount = words, CreatedAt = now,
+        };
+        var committed = false;
+        try
+        {
+            await using var transaction = await db.Database.BeginTransactionAsync(ct);
+            // Training data moves 1 → 2; any other status stays (data waits for the next run). Not while training.
+            var rows = await db.CustomModels.Where(m => m.Id == model.Id && m.TrainingStatus != TrainingStatus.Running)
+                .ExecuteUpdateAsync(s => s
+                    .SetProperty(m => m.TrainingStatus, m => kind == DataSetKind.Train && m.TrainingStatus == TrainingStatus.NotRunning
+                        ? TrainingStatus.ReadyToRun : m.TrainingStatus)
+                    .SetProperty(m => m.UpdatedAt, now), ct);
+            if (rows == 0)
+                return await db.CustomModels.AnyAsync(m => m.Id == model.Id, ct) ? ModelTraining() : ApiError.ModelNotFound();
+            db.DataSets.Add(row);
+            await db.SaveChangesAsync(ct);
+            await transaction.CommitAsync(ct);
+            committed = true;
+        }
+        finally
+        {
+            if (!committed)
+            {
+                blobs.DeleteQuietly(transcriptBlob);
+                blobs.DeleteQuietly(audioBlob);
+            }
+        }
+        var status = await db.CustomModels.Where(m => m.Id == model.Id).Select(m => m.TrainingStatus).FirstAsync(ct);
+        return TypedResults.Ok(new UploadResponse("Training data uploaded successfully", kind == DataSetKind.Train ? "train" : "test",
+            row.Id, audio?.FileName ?? transcript.FileName, transcript.FileName, (int)status));
+    }
+
+    public static async Task<Results<Ok<DataSetListResponse>, ApiError>> List(string id, HttpContext context, AppDbContext db)
+    {
+        var model = await ModelsApi.FindAsync(db, context, id, track: false);
+        if (model is null) return ApiError.ModelNotFound();
+        var sets = await db.DataSets.AsNoTracking().Where(d => d.ModelId == model.Id).OrderBy(d => d.Id).ToListAsync(context.RequestAborted);
+        var result = sets.Select(d => new DataSetResponse(d.Id, d.Kind == DataSetKind.Train ? "train" : "test", d.AudioFileName,
+            d.TranscriptFileName, d.AudioSeconds is { } s ? Math.Round(s, 2) : null, d.WordCount, ModelMapping.Timestamp(d.CreatedAt))).ToList();
+        return TypedResults.Ok(new DataSetListResponse(result.Count, result.Count, result));
+    }
+
+    public static async Task<Results<NoContent, ApiError>> Delete(string id, string dataId, HttpContext context, AppDbContext db, BlobStore blobs)
+    {
+        var model = await ModelsApi.FindAsync(db, context, id, track: false);
+        if (model is null) return ApiError.ModelNotFound();
+        var ct = context.RequestAborted;
+        var data = ModelsApi.TryParseId(dataId, out var dataSetId)
+            ? await db.DataSets.AsNoTracking().FirstOrDefaultAsync(d => d.Id == dataSetId && d.ModelId == model.Id, ct)
+            : null;
+        if (data is null) return new ApiError(StatusCodes.Status404NotFound, "Data set not found", "DATA_NOT_FOUND");
+        if (model.TrainingStatus == TrainingStatus.Running) return ModelTraining();
+
+        await using (var transaction = await db.Database.BeginTransactionAsync(ct))
+        {
+            await db.DataSets.Where(d => d.Id == data.Id).ExecuteDeleteAsync(ct);
+            // A model left without training data has nothing to train: back to 1 (a trained model keeps serving).
+            var anyTraining = await db.DataSets.AnyAsync(d => d.ModelId == model.Id && d.Kind == DataSetKind.Train, ct);
+            var now = Clock.UtcNow();
+            var rows = await db.CustomModels.Where(m => m.Id == model.Id && m.TrainingStatus != TrainingStatus.Running)
+                .ExecuteUpdateAsync(s => s
+                    .SetProperty(m => m.TrainingStatus, m => !anyTraining && (m.TrainingStatus == TrainingStatus.ReadyToRun || m.TrainingStatus == TrainingStatus.Failed)
+                        ? TrainingStatus.NotRunning : m.TrainingStatus)
+                    .SetProperty(m => m.UpdatedAt, now), ct);
+            if (rows == 0) return ModelTraining();
+            await transaction.CommitAsync(ct);
+        }
+        blobs.DeleteQuietly(data.TranscriptBlob);
+        blobs.DeleteQuietly(data.AudioBlob);
+        return TypedResults.NoContent();
+    }
+
+    public static ApiError ModelTraining() =>
+        ApiError.Conflict("The model is training; wait until it finishes", "MODEL_TRAINING");
+}

@@ -1,0 +1,123 @@
+using CustomModels.Api.Errors;
+using CustomModels.Core.Storage;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Net.Http.Headers;
+
+namespace CustomModels.Api.Training;
+
+/// <summary>How large one uploaded file may be (CUSTOMMODELS_MAX_UPLOAD_BYTES, default 2 GiB).</summary>
+public sealed record UploadLimits(long MaxFileBytes)
+{
+    public static UploadLimits FromEnvironment() => new(
+        Environment.GetEnvironmentVariable("CUSTOMMODELS_MAX_UPLOAD_BYTES") is { } s && long.TryParse(s, out var n) && n > 0
+            ? n : 2L * 1024 * 1024 * 1024);
+}
+
+/// <summary>An uploaded file streamed to a temporary path; the client's name is a label only.</summary>
+public sealed record UploadedFile(string TempPath, string FileName, long Bytes);
+
+/// <summary>A request body part that broke a rule; answered as an API error after cleaning up.</summary>
+public sealed class UploadRejected(ApiError error) : Exception(error.ErrorCode)
+{
+    public ApiError Error { get; } = error;
+}
+
+/// <summary>
+/// Streams request bodies to temporary files, never holding a file in memory, and keeps track
+/// of them so that a rejected request leaves nothing behind.
+/// </summary>
+public sealed class UploadReader(HttpContext context, BlobStore blobs, UploadLimits limits) : IDisposable
+{
+    readonly List<string> temps = [];
+    public Dictionary<string, string> Fields { get; } = new(StringComparer.Ordinal);
+    public Dictionary<string, UploadedFile> Files { get; } = new(StringComparer.Ordinal);
+    public Dictionary<string, string> Errors { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Uploads are large by nature: the request-wide cap is lifted and each file is capped instead.</summary>
+    public void LiftBodyLimit()
+    {
+        var feature = context.Features.Get<IHttpMaxRequestBodySizeFeature>();
+        if (feature is { IsReadOnly: false }) feature.MaxRequestBodySize = null;
+    }
+
+    public async Task ReadMultipartAsync(CancellationToken ct)
+    {
+        var boundary = HeaderUtilities.RemoveQuotes(MediaTypeHeaderValue.Parse(context.Request.ContentType).Boundary).Value;
+        if (string.IsNullOrEmpty(boundary))
+            throw new UploadRejected(ApiError.BadRequest("multipart/form-data needs a boundary", "MALFORMED_MULTIPART"));
+        var reader = new MultipartReader(boundary, context.Request.Body) { HeadersLengthLimit = 16 * 1024, BodyLengthLimit = null };
+        try
+        {
+            while (await reader.ReadNextSectionAsync(ct) is { } section)
+            {
+                if (!ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var disposition)
+                    || !disposition.DispositionType.Equals("form-data", StringComparison.OrdinalIgnoreCase))
+                    continue;
+                var name = HeaderUtilities.RemoveQuotes(disposition.Name).Value ?? "";
+                if (Fields.ContainsKey(name) || Files.ContainsKey(name))
+                {
+                    Errors[name] = "Must be given once";
+                    continue;
+                }
+                if (disposition.IsFileDisposition())
+                {
+                    var fileName = HeaderUtilities.RemoveQuotes(disposition.FileNameStar).Value
+                        ?? HeaderUtilities.RemoveQuotes(disposition.FileName).Value ?? name;
+                    Files[name] = await SaveAsync(section.Body, fileName, ct);
+                }
+                else
+                {
+                    // Fields are short: at most 1 KiB is kept; the reader drains the rest of the section.
+                    var buffer = new byte[1024];
+                    var length = 0;
+                    int read;
+                    while (length < buffer.Length && (read = await section.Body.ReadAsync(buffer.AsMemory(length), ct)) > 0) length += read;
+                    Fields[name] = System.Text.Encoding.UTF8.GetString(buffer, 0, length).Trim();
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException && e is not BadHttpRequestException)
+        {
+            throw new UploadRejected(ApiError.BadRequest("The multipart/form-data body is malformed", "MALFORMED_MULTIPART"));
+        }
+    }
+
+    /// <summary>The older form: the whole body is one transcript.</summary>
+    public async Task<UploadedFile> ReadWholeBodyAsync(string fileName, CancellationToken ct) =>
+        await SaveAsync(context.Request.Body, fileName, ct);
+
+    async Task<UploadedFile> SaveAsync(Stream body, string fileName, CancellationToken ct)
+    {
+        var path = blobs.NewTempPath();
+        temps.Add(path);
+        long total = 0;
+        var buffer = new byte[81920];
+        await using (var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.Asynchronous))
+        {
+            int read;
+            while ((read = await body.ReadAsync(buffer, ct)) > 0)
+            {
+                total += read;
+                if (total > limits.MaxFileBytes)
+                    throw new UploadRejected(new ApiError(StatusCodes.Status413PayloadTooLarge,
+                        $"'{Label(fileName)}' is larger than the limit of {limits.MaxFileBytes} bytes", "PAYLOAD_TOO_LARGE"));
+                await file.WriteAsync(buffer.AsMemory(0, read), ct);
+            }
+        }
+        return new UploadedFile(path, Label(fileName), total);
+    }
+
+    /// <summary>A client's file name as a label: no control characters, at most 255 characters.</summary>
+    public static string Label(string? name)
+    {
+        var clean = new string((name ?? "").Where(c => !char.IsControl(c)).ToArray()).Trim();
+        return clean.Length == 0 ? "unnamed" : clean.Length > 255 ? clean[..255] : clean;
+    }
+
+    /// <summary>Deletes every temporary file that was not published.</summary>
+    public void Dispose()
+    {
+        foreach (var path in temps) blobs.DeleteQuietly(path);
+    }
+}

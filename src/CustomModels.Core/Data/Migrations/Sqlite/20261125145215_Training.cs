@@ -1,0 +1,102 @@
+﻿using Microsoft.EntityFrameworkCore.Migrations;
+
+#nullable disable
+
+namespace CustomModels.Core.Data.Migrations.Sqlite
+{
+    /// <inheritdoc />
+    public partial class Training : Migration
+    {
+        /// <inheritdoc />
+        protected override void Up(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.AddColumn<string>(
+                name: "ArtifactName",
+                table: "custom_models",
+                type: "TEXT",
+                nullable: true);
+
+            migrationBuilder.CreateTable(
+                name: "training_data_sets",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    ModelId = table.Column<long>(type: "INTEGER", nullable: false),
+                    Kind = table.Column<int>(type: "INTEGER", nullable: false),
+                    AudioFileName = table.Column<string>(type: "TEXT", maxLength: 255, nullable: true),
+                    TranscriptFileName = table.Column<string>(type: "TEXT", maxLength: 255, nullable: false),
+                    AudioBlob = table.Column<string>(type: "TEXT", nullable: true),
+                    TranscriptBlob = table.Column<string>(type: "TEXT", nullable: false),
+                    AudioSeconds = table.Column<double>(type: "REAL", nullable: true),
+                    WordCount = table.Column<int>(type: "INTEGER", nullable: false),
+                    CreatedAt = table.Column<long>(type: "INTEGER", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_training_data_sets", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_training_data_sets_custom_models_ModelId",
+                        column: x => x.ModelId,
+                        principalTable: "custom_models",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "training_jobs",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    ModelId = table.Column<long>(type: "INTEGER", nullable: false),
+                    State = table.Column<int>(type: "INTEGER", nullable: false),
+                    Attempts = table.Column<int>(type: "INTEGER", nullable: false),
+                    LeaseOwner = table.Column<string>(type: "TEXT", maxLength: 100, nullable: true),
+                    LeaseExpiresAt = table.Column<long>(type: "INTEGER", nullable: true),
+                    CreatedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    FinishedAt = table.Column<long>(type: "INTEGER", nullable: true),
+                    LastError = table.Column<string>(type: "TEXT", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_training_jobs", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_training_jobs_custom_models_ModelId",
+                        column: x => x.ModelId,
+                        principalTable: "custom_models",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_training_data_sets_ModelId_Id",
+                table: "training_data_sets",
+                columns: new[] { "ModelId", "Id" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_training_jobs_ModelId",
+                table: "training_jobs",
+                column: "ModelId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_training_jobs_State_Id",
+                table: "training_jobs",
+                columns: new[] { "State", "Id" });
+        }
+
+        /// <inheritdoc />
+        protected override void Down(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.DropTable(
+                name: "training_data_sets");
+
+            migrationBuilder.DropTable(
+                name: "training_jobs");
+
+            migrationBuilder.DropColumn(
+                name: "ArtifactName",
+                table: "custom_models");
+        }
+    }
+}

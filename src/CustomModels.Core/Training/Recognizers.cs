@@ -1,0 +1,33 @@
+using CustomModels.Core.Data;
+using CustomModels.Speech.Decoding;
+
+namespace CustomModels.Core.Training;
+
+/// <summary>
+/// Which languages can be trained and transcribed: those with a pocketsphinx recognizer installed.
+/// English comes from Debian's pocketsphinx-en-us. Another language becomes trainable when an
+/// operator puts its acoustic model, pronouncing dictionary and base language model under
+/// `{CUSTOMMODELS_LANGUAGES_DIR or data folder/languages}/{code}/` as `acoustic-model/`,
+/// `dictionary.dict` and `language-model.lm.bin` (or `language-model.arpa`).
+/// </summary>
+public sealed class Recognizers(StorageSettings storage)
+{
+    string LanguagesDirectory => Environment.GetEnvironmentVariable("CUSTOMMODELS_LANGUAGES_DIR") is { Length: > 0 } dir
+        ? dir
+        : Path.Combine(storage.DataDirectory, "languages");
+
+    public DecoderSettings? Find(string language)
+    {
+        var folder = Path.Combine(LanguagesDirectory, language);
+        var acoustic = Path.Combine(folder, "acoustic-model");
+        var dictionary = Path.Combine(folder, "dictionary.dict");
+        var lm = new[] { "language-model.lm.bin", "language-model.arpa" }.Select(f => Path.Combine(folder, f)).FirstOrDefault(File.Exists);
+        if (Directory.Exists(acoustic) && File.Exists(dictionary) && lm is not null)
+            return new DecoderSettings { AcousticModelPath = acoustic, DictionaryPath = dictionary, LanguageModelPath = lm };
+
+        var english = DecoderSettings.Default;
+        if (language == "en" && Directory.Exists(english.AcousticModelPath) && File.Exists(english.DictionaryPath) && File.Exists(english.LanguageModelPath))
+            return english;
+        return null;
+    }
+}

@@ -1,0 +1,23 @@
+using CustomModels.Core.Models;
+using CustomModels.Core.Storage;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace CustomModels.Core.Training;
+
+public static class TrainingServices
+{
+    /// <summary>What the API and the worker share: storage, recognizers, the pipeline.</summary>
+    public static IServiceCollection AddTraining(this IServiceCollection services)
+    {
+        services.AddSingleton<BlobStore>();
+        services.AddSingleton<Recognizers>();
+        services.AddSingleton<TrainingPipeline>();
+        services.AddSingleton<ModelDeletion>();
+        services.TryAddSingleton(TrainingWorkerOptions.FromEnvironment());
+        return services;
+    }
+
+    public static IServiceCollection AddTrainingWorker(this IServiceCollection services) =>
+        services.AddHostedService<TrainingWorker>();
+}

@@ -1,0 +1,204 @@
+using CustomModels.Core.Data;
+using CustomModels.Core.Models;
+using CustomModels.Core.Storage;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace CustomModels.Core.Training;
+
+public sealed record TrainingWorkerOptions
+{
+    /// <summary>How long a claim holds without renewal; a dead worker's job is taken over after this.</summary>
+    public TimeSpan Lease { get; init; } = TimeSpan.FromSeconds(30);
+    public TimeSpan PollInterval { get; init; } = TimeSpan.FromSeconds(1);
+    public int MaxAttempts { get; init; } = 3;
+
+    public static TrainingWorkerOptions FromEnvironment() => new()
+    {
+        Lease = Environment.GetEnvironmentVariable("CUSTOMMODELS_TRAINING_LEASE_SECONDS") is { } s && int.TryParse(s, out var seconds) && seconds > 0
+            ? TimeSpan.FromSeconds(seconds)
+            : TimeSpan.FromSeconds(30),
+    };
+}
+
+/// <summary>
+/// Takes training jobs from the queue one at a time and runs them. A job's failure is the job's,
+/// never the loop's; the stopping token reaches every stage.
+/// </summary>
+public sealed class TrainingWorker(IServiceScopeFactory scopes, TrainingPipeline pipeline, BlobStore blobs,
+    TrainingWorkerOptions options, ILogger<TrainingWorker> log) : BackgroundService
+{
+    readonly string owner = $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid().ToString("N")[..8]}";
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        await Task.Yield();
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                ClaimedJob? job;
+                using (var scope = scopes.CreateScope())
+                    job = await TrainingQueue.ClaimAsync(scope.ServiceProvider.GetRequiredService<AppDbContext>(), owner, options.Lease, stoppingToken);
+                if (job is null)
+                {
+                    await Task.Delay(options.PollInterval, stoppingToken);
+                    continue;
+                }
+                await RunAsync(job, stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception e)
+            {
+                log.LogError(e, "Training worker loop failed; retrying");
+                await Task.Delay(options.PollInterval, stoppingToken).ContinueWith(_ => { });
+            }
+        }
+    }
+
+    async Task RunAsync(ClaimedJob job, CancellationToken stoppingToken)
+    {
+        using var scope = scopes.CreateScope();
+        var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
+        if (job.Attempts > options.MaxAttempts)
+        {
+            await FailAsync(db, job, $"it did not complete in {options.MaxAttempts} attempts ({job.LastError ?? "the worker stopped"})", CancellationToken.None);
+            return;
+        }
+
+        log.LogInformation("Training model {ModelId} (job {JobId}, attempt {Attempt})", job.ModelId, job.Id, job.Attempts);
+        using var jobCancel = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        using var renewal = RenewLeaseUntilDone(job, jobCancel);
+        var work = Path.Combine(blobs.FullPath(BlobStore.ModelFolder(job.ModelId)), "work", job.Id.ToString());
+        blobs.DeleteQuietly(work); // a previous attempt's leftovers
+        try
+        {
+            var result = await pipeline.RunAsync(db, job.ModelId, job.Id, work,
+                percent => ReportProgressAsync(job.ModelId, percent, jobCancel), jobCancel.Token);
+            await PublishAsync(db, job, result, jobCancel.Token);
+        }
+        catch (TrainingFailure failure)
+        {
+            await FailAsync(db, job, failure.Message, CancellationToken.None);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // The service is stopping: hand the job back without spending an attempt.
+            await TrainingQueue.ReleaseAsync(db, job.Id, owner, null, countAttempt: false, CancellationToken.None);
+        }
+        catch (OperationCanceledException)
+        {
+            log.LogInformation("Training job {JobId} stopped: its model was deleted or its lease lost", job.Id);
+        }
+        catch (Exception e)
+        {
+            log.LogError(e, "Training job {JobId} of model {ModelId} failed on attempt {Attempt}", job.Id, job.ModelId, job.Attempts);
+            var reason = "an internal error occurred (see the service log)";
+            if (job.Attempts >= options.MaxAttempts)
+                await FailAsync(db, job, $"it did not complete in {options.MaxAttempts} attempts ({reason})", CancellationToken.None);
+            else
+                await TrainingQueue.ReleaseAsync(db, job.Id, owner, reason, countAttempt: true, CancellationToken.None);
+        }
+        finally
+        {
+            await jobCancel.CancelAsync();
+            blobs.DeleteQuietly(work);
+        }
+    }
+
+    /// <summary>Renews the lease every third of its length; a renewal that finds the job gone cancels the run.</summary>
+    IDisposable RenewLeaseUntilDone(ClaimedJob job, CancellationTokenSource jobCancel)
+    {
+        var timer = new PeriodicTimer(options.Lease / 3);
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                while (await timer.WaitForNextTickAsync(jobCancel.Token))
+                {
+                    using var scope = scopes.CreateScope();
+                    var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
+                    if (!await TrainingQueue.RenewAsync(db, job.Id, owner, options.Lease, jobCancel.Token))
+                    {
+                        await jobCancel.CancelAsync();
+                        return;
+                    }
+                }
+            }
+            catch (OperationCanceledException) { }
+            catch (Exception e) { log.LogWarning(e, "Could not renew the lease of training job {JobId}", job.Id); }
+        });
+        return timer;
+    }
+
+    async Task ReportProgressAsync(long modelId, int percent, CancellationTokenSource jobCancel)
+    {
+        using var scope = scopes.CreateScope();
+        var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
+        var rows = await db.CustomModels.Where(m => m.Id == modelId && m.TrainingStatus == TrainingStatus.Running)
+            .ExecuteUpdateAsync(s => s.SetProperty(m => m.TrainingProgress, percent), jobCancel.Token);
+        if (rows == 0) await jobCancel.CancelAsync(); // deleted while training
+        jobCancel.Token.ThrowIfCancellationRequested();
+    }
+
+    /// <summary>
+    /// Moves the artifact into place, then switches the model to it in one update; the previous
+    /// artifact served until that moment and is removed after it.
+    /// </summary>
+    async Task PublishAsync(AppDbContext db, ClaimedJob job, TrainingResult result, CancellationToken ct)
+    {
+        var artifactName = job.Id.ToString();
+        var relative = BlobStore.ArtifactFolder(job.ModelId, artifactName);
+        blobs.DeleteQuietly(relative);
+        blobs.Publish(result.ArtifactDirectory, relative);
+        var previous = await db.CustomModels.AsNoTracking().Where(m => m.Id == job.ModelId).Select(m => m.ArtifactName).FirstOrDefaultAsync(ct);
+
+        var m = result.Metrics;
+        var now = Clock.UtcNow();
+        var rows = await db.CustomModels.Where(x => x.Id == job.ModelId && x.TrainingStatus == TrainingStatus.Running)
+            .ExecuteUpdateAsync(s => s
+                .SetProperty(x => x.TrainingStatus, TrainingStatus.Success)
+                .SetProperty(x => x.TrainingProgress, 100)
+                .SetProperty(x => x.FinishedTrainingAt, now)
+                .SetProperty(x => x.UpdatedAt, now)
+                .SetProperty(x => x.TrainingError, (string?)null)
+                .SetProperty(x => x.FailedAt, (DateTime?)null)
+                .SetProperty(x => x.WordErrorRate, m.WordErrorRate)
+                .SetProperty(x => x.BaseWordErrorRate, m.BaseWordErrorRate)
+                .SetProperty(x => x.CharacterErrorRate, m.CharacterErrorRate)
+                .SetProperty(x => x.AccuracyImprovement, m.AccuracyImprovement)
+                .SetProperty(x => x.TrainingHours, m.TrainingHours)
+                .SetProperty(x => x.ArtifactName, artifactName), CancellationToken.None);
+        if (rows == 0)
+        {
+            // The model was deleted meanwhile: publishing recreated part of its folder, remove it again.
+            if (!await db.CustomModels.AnyAsync(x => x.Id == job.ModelId, CancellationToken.None))
+                blobs.DeleteQuietly(BlobStore.ModelFolder(job.ModelId));
+            else
+                blobs.DeleteQuietly(relative);
+            return;
+        }
+        await TrainingQueue.FinishAsync(db, job.Id, JobState.Succeeded, null, CancellationToken.None);
+        if (previous is not null && previous != artifactName) blobs.DeleteQuietly(BlobStore.ArtifactFolder(job.ModelId, previous));
+        log.LogInformation("Model {ModelId} trained: WER {Wer:F1}% (base {BaseWer:F1}%)", job.ModelId, m.WordErrorRate, m.BaseWordErrorRate);
+    }
+
+    async Task FailAsync(AppDbContext db, ClaimedJob job, string reason, CancellationToken ct)
+    {
+        var now = Clock.UtcNow();
+        await db.CustomModels.Where(x => x.Id == job.ModelId && x.TrainingStatus == TrainingStatus.Running)
+            .ExecuteUpdateAsync(s => s
+                .SetProperty(x => x.TrainingStatus, TrainingStatus.Failed)
+                .SetProperty(x => x.TrainingProgress, (int?)null)
+                .SetProperty(x => x.TrainingError, reason)
+                .SetProperty(x => x.FailedAt, now)
+                .SetProperty(x => x.UpdatedAt, now), ct);
+        await TrainingQueue.FinishAsync(db, job.Id, JobState.Failed, reason, ct);
+        log.LogInformation("Training of model {ModelId} failed: {Reason}", job.ModelId, reason);
+    }
+}
