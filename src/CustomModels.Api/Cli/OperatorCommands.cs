@@ -2,6 +2,8 @@ using System.CommandLine;
 using CustomModels.Core.Access;
 using CustomModels.Core.Data;
 using CustomModels.Core.Models;
+using CustomModels.Core.Storage;
+using CustomModels.Core.Transcriptions;
 using Microsoft.EntityFrameworkCore;
 
 namespace CustomModels.Api.Cli;
@@ -20,7 +22,19 @@ public static class OperatorCommands
             var org = await ApiKeys.CreateOrganizationAsync(db, parse.GetValue(name)!, ct);
             Console.WriteLine(org.Id);
         }));
-        return new Command("orgs", "Manage organizations") { create };
+
+        var orgName = new Argument<string>("name") { Description = "Organization name" };
+        var rotate = new Option<bool>("--rotate") { Description = "Replace the secret; webhooks are signed with the new one from now on" };
+        var webhookSecret = new Command("webhook-secret", "Print the secret that signs the organization's webhooks (X-Signature)") { orgName, rotate };
+        webhookSecret.SetAction((parse, ct) => WithDatabase(async db =>
+        {
+            var organization = await FindOrganizationAsync(db, parse.GetValue(orgName)!, ct);
+            var secrets = new WebhookSecrets(new BlobStore(StorageSettings.FromEnvironment()));
+            Console.WriteLine(parse.GetValue(rotate)
+                ? await secrets.RotateAsync(db, organization.Id, ct)
+                : await secrets.CurrentAsync(db, organization.Id, ct));
+        }));
+        return new Command("orgs", "Manage organizations") { create, webhookSecret };
     }
 
     static Command Keys()

@@ -3,10 +3,11 @@ using CustomModels.Api.Hosting;
 using CustomModels.Core.Data;
 using CustomModels.Core.Storage;
 using CustomModels.Core.Training;
+using CustomModels.Core.Transcriptions;
 
 namespace CustomModels.Api.Cli;
 
-/// <summary>`serve` (the HTTP API, with a training worker unless --no-worker) and `worker` (a training worker alone).</summary>
+/// <summary>`serve` (the HTTP API, with the training and transcription workers unless --no-worker) and `worker` (the workers alone).</summary>
 public static class ServeCommand
 {
     public static IEnumerable<Command> Build() => [Serve(), Worker()];
@@ -14,7 +15,7 @@ public static class ServeCommand
     static Command Serve()
     {
         var urls = new Option<string>("--urls") { Description = "Where to listen", DefaultValueFactory = _ => "http://127.0.0.1:8080" };
-        var noWorker = new Option<bool>("--no-worker") { Description = "Serve the API only; training runs in `custom-models worker` processes" };
+        var noWorker = new Option<bool>("--no-worker") { Description = "Serve the API only; training and transcription run in `custom-models worker` processes" };
         var benchEndpoint = new Option<bool>("--bench-endpoint") { Description = "Also serve bench/list's peer endpoint" };
         var command = new Command("serve", "Run the HTTP API (CUSTOMMODELS_DATA_DIR, CUSTOMMODELS_DATABASE)") { urls, noWorker, benchEndpoint };
         command.SetAction(async (parse, ct) =>
@@ -36,13 +37,13 @@ public static class ServeCommand
 
     static Command Worker()
     {
-        var command = new Command("worker", "Run a training worker against the shared database and data folder");
+        var command = new Command("worker", "Run the training and transcription workers against the shared database and data folder");
         command.SetAction(async (parse, ct) =>
         {
             var storage = StorageSettings.FromEnvironment();
             var builder = Host.CreateApplicationBuilder();
             builder.Logging.AddFilter("Microsoft.EntityFrameworkCore", LogLevel.Warning);
-            builder.Services.AddAppDatabase(storage).AddTraining().AddTrainingWorker();
+            builder.Services.AddAppDatabase(storage).AddTraining().AddTrainingWorker().AddTranscription().AddTranscriptionWorker();
             using var host = builder.Build();
             using (var scope = host.Services.CreateScope())
             {

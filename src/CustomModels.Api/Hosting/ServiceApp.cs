@@ -8,6 +8,8 @@ using CustomModels.Core.Models;
 using CustomModels.Core.Storage;
 using CustomModels.Core.Training;
 using CustomModels.Api.Training;
+using CustomModels.Api.Transcription;
+using CustomModels.Core.Transcriptions;
 using Microsoft.EntityFrameworkCore;
 using Scalar.AspNetCore;
 
@@ -23,10 +25,11 @@ public sealed record ServiceOptions
     public TextWriter Output { get; init; } = Console.Out;
     /// <summary>Maps the benchmark's peer endpoint (see bench/list); off unless asked for.</summary>
     public bool BenchmarkEndpoint { get; init; }
-    /// <summary>Run the training worker in this process (`serve --no-worker` turns it off).</summary>
+    /// <summary>Run the training and transcription workers in this process (`serve --no-worker` turns them off).</summary>
     public bool RunWorker { get; init; } = true;
     public UploadLimits Uploads { get; init; } = UploadLimits.FromEnvironment();
     public TrainingWorkerOptions Worker { get; init; } = TrainingWorkerOptions.FromEnvironment();
+    public TranscriptionOptions Transcription { get; init; } = TranscriptionOptions.FromEnvironment();
 }
 
 /// <summary>The HTTP service, assembled: one line per concern.</summary>
@@ -47,7 +50,8 @@ public static class ServiceApp
         builder.Services.AddAppDatabase(options.Storage);
         builder.Services.AddSingleton(options.Worker);
         builder.Services.AddTraining();
-        if (options.RunWorker) builder.Services.AddTrainingWorker();
+        builder.Services.AddSingleton(options.Transcription).AddTranscription();
+        if (options.RunWorker) builder.Services.AddTrainingWorker().AddTranscriptionWorker();
         builder.Services.AddSingleton(options.Uploads);
         builder.Services.ConfigureHttpJsonOptions(o =>
         {
@@ -73,6 +77,7 @@ public static class ServiceApp
         app.MapCustomModels();
         app.MapTrainingData();
         app.MapTraining();
+        app.MapTranscription();
         if (options.BenchmarkEndpoint) app.MapBenchmarkPeer();
         return app;
     }

@@ -12,18 +12,7 @@ public sealed record ListQuery(int Page, int PerPage, TrainingStatus? Status, st
     public static (ListQuery? Query, Dictionary<string, string> Errors) Parse(IQueryCollection query)
     {
         var errors = new Dictionary<string, string>();
-
-        var page = 1;
-        if (Single(query, "page", errors) is { } pageText && (!TryInt(pageText, out page) || page < 1))
-            errors["page"] = "Must be an integer of at least 1";
-
-        var perPage = DefaultPerPage;
-        if (Single(query, "per_page", errors) is { } perPageText)
-        {
-            if (!TryInt(perPageText, out perPage)) errors["per_page"] = "Must be an integer between 1 and 100";
-            else if (perPage > MaxPerPage) errors["per_page"] = "Maximum value is 100";
-            else if (perPage < 1) errors["per_page"] = "Minimum value is 1";
-        }
+        var (page, perPage) = ParsePaging(query, errors);
 
         TrainingStatus? status = null;
         if (Single(query, "status", errors) is { } statusText)
@@ -43,7 +32,25 @@ public sealed record ListQuery(int Page, int PerPage, TrainingStatus? Status, st
         return errors.Count > 0 ? (null, errors) : (new ListQuery(page, perPage, status, language, baseModel), errors);
     }
 
-    static string? Single(IQueryCollection query, string name, Dictionary<string, string> errors)
+    /// <summary>`page` and `per_page`, the same for every list of the API; bad values go to <paramref name="errors"/>.</summary>
+    public static (int Page, int PerPage) ParsePaging(IQueryCollection query, Dictionary<string, string> errors)
+    {
+        var page = 1;
+        if (Single(query, "page", errors) is { } pageText && (!TryInt(pageText, out page) || page < 1))
+            errors["page"] = "Must be an integer of at least 1";
+
+        var perPage = DefaultPerPage;
+        if (Single(query, "per_page", errors) is { } perPageText)
+        {
+            if (!TryInt(perPageText, out perPage)) errors["per_page"] = "Must be an integer between 1 and 100";
+            else if (perPage > MaxPerPage) errors["per_page"] = "Maximum value is 100";
+            else if (perPage < 1) errors["per_page"] = "Minimum value is 1";
+        }
+        return (page, perPage);
+    }
+
+    /// <summary>A parameter given at most once (null when absent).</summary>
+    public static string? Single(IQueryCollection query, string name, Dictionary<string, string> errors)
     {
         if (!query.TryGetValue(name, out var values)) return null;
         if (values.Count > 1)

@@ -110,7 +110,8 @@ public static class DataApi
         return words;
     }
 
-    static async Task<double> ProbeAsync(UploadedFile audio, CancellationToken ct)
+    /// <summary>The audio's duration; undecodable audio is a 422 naming the client's file, never our temporary one.</summary>
+    internal static async Task<double> ProbeAsync(UploadedFile audio, CancellationToken ct)
     {
         try
         {

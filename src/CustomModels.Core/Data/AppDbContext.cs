@@ -1,5 +1,6 @@
 using CustomModels.Core.Models;
 using CustomModels.Core.Training;
+using CustomModels.Core.Transcriptions;
 using Microsoft.EntityFrameworkCore;
 
 namespace CustomModels.Core.Data;
@@ -16,6 +17,8 @@ public abstract class AppDbContext(DbContextOptions options) : DbContext(options
     public DbSet<ModelCount> ModelCounts => Set<ModelCount>();
     public DbSet<TrainingDataSet> DataSets => Set<TrainingDataSet>();
     public DbSet<TrainingJob> TrainingJobs => Set<TrainingJob>();
+    public DbSet<TranscriptionJob> Transcriptions => Set<TranscriptionJob>();
+    public DbSet<WebhookDelivery> WebhookDeliveries => Set<WebhookDelivery>();
 
     public abstract bool IsPostgres { get; }
 
@@ -76,6 +79,33 @@ public abstract class AppDbContext(DbContextOptions options) : DbContext(options
             // Workers look for queued jobs and for running jobs whose lease has expired.
             e.HasIndex(j => new { j.State, j.Id });
             e.HasIndex(j => j.ModelId);
+        });
+
+        model.Entity<TranscriptionJob>(e =>
+        {
+            e.ToTable("transcriptions"); // also a job queue: see JobQueue
+            e.Property(t => t.PublicId).HasMaxLength(32);
+            e.HasIndex(t => t.PublicId).IsUnique();
+            e.Property(t => t.Language).HasMaxLength(8);
+            e.Property(t => t.AudioFileName).HasMaxLength(255);
+            e.Property(t => t.State).HasConversion<int>();
+            e.Property(t => t.LeaseOwner).HasMaxLength(100);
+            e.Property(t => t.WebhookUrl).HasMaxLength(2000);
+            e.Property(t => t.ResultUrl).HasMaxLength(2100);
+            e.Property(t => t.WebhookState).HasConversion<int>();
+            e.HasOne<Organization>().WithMany().HasForeignKey(t => t.OrganizationId).OnDelete(DeleteBehavior.Cascade);
+            e.HasIndex(t => new { t.OrganizationId, t.Id }); // the list
+            e.HasIndex(t => new { t.State, t.Id }); // the queue
+            e.HasIndex(t => new { t.WebhookState, t.WebhookDueAt }); // deliveries due
+        });
+
+        model.Entity<WebhookDelivery>(e =>
+        {
+            e.ToTable("webhook_deliveries");
+            e.Property(d => d.Url).HasMaxLength(2000);
+            e.Property(d => d.Error).HasMaxLength(500);
+            e.HasOne<TranscriptionJob>().WithMany().HasForeignKey(d => d.TranscriptionId).OnDelete(DeleteBehavior.Cascade);
+            e.HasIndex(d => new { d.TranscriptionId, d.Id });
         });
 
         // Kept by database triggers (see the Initial migrations), never written by the application.

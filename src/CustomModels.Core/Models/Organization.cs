@@ -5,6 +5,8 @@ public sealed class Organization
     public long Id { get; set; }
     public required string Name { get; set; }
     public DateTime CreatedAt { get; set; }
+    /// <summary>Which webhook signing secret is current; rotating bumps it (the secret itself is derived, never stored: see WebhookSecrets).</summary>
+    public int WebhookSecretVersion { get; set; } = 1;
 }
 
 /// <summary>

@@ -1,3 +1,5 @@
+using CustomModels.Core.Jobs;
+
 namespace CustomModels.Core.Training;
 
 public enum DataSetKind
@@ -23,14 +25,6 @@ public sealed class TrainingDataSet
     public double? AudioSeconds { get; set; }
     public int WordCount { get; set; }
     public DateTime CreatedAt { get; set; }
-}
-
-public enum JobState
-{
-    Queued = 1,
-    Running = 2,
-    Succeeded = 3,
-    Failed = 4,
 }
 
 /// <summary>

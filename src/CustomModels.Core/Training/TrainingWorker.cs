@@ -1,4 +1,5 @@
 using CustomModels.Core.Data;
+using CustomModels.Core.Jobs;
 using CustomModels.Core.Models;
 using CustomModels.Core.Storage;
 using Microsoft.EntityFrameworkCore;
@@ -41,7 +42,7 @@ public sealed class TrainingWorker(IServiceScopeFactory scopes, TrainingPipeline
             {
                 ClaimedJob? job;
                 using (var scope = scopes.CreateScope())
-                    job = await TrainingQueue.ClaimAsync(scope.ServiceProvider.GetRequiredService<AppDbContext>(), owner, options.Lease, stoppingToken);
+                    job = await JobQueue.Training.ClaimAsync(scope.ServiceProvider.GetRequiredService<AppDbContext>(), owner, options.Lease, stoppingToken);
                 if (job is null)
                 {
                     await Task.Delay(options.PollInterval, stoppingToken);
@@ -71,15 +72,15 @@ public sealed class TrainingWorker(IServiceScopeFactory scopes, TrainingPipeline
             return;
         }
 
-        log.LogInformation("Training model {ModelId} (job {JobId}, attempt {Attempt})", job.ModelId, job.Id, job.Attempts);
+        log.LogInformation("Training model {ModelId} (job {JobId}, attempt {Attempt})", job.TargetId, job.Id, job.Attempts);
         using var jobCancel = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-        using var renewal = RenewLeaseUntilDone(job, jobCancel);
-        var work = Path.Combine(blobs.FullPath(BlobStore.ModelFolder(job.ModelId)), "work", job.Id.ToString());
+        using var renewal = JobQueue.Training.RenewUntilDone(scopes, job.Id, owner, options.Lease, jobCancel, log);
+        var work = Path.Combine(blobs.FullPath(BlobStore.ModelFolder(job.TargetId)), "work", job.Id.ToString());
         blobs.DeleteQuietly(work); // a previous attempt's leftovers
         try
         {
-            var result = await pipeline.RunAsync(db, job.ModelId, job.Id, work,
-                percent => ReportProgressAsync(job.ModelId, percent, jobCancel), jobCancel.Token);
+            var result = await pipeline.RunAsync(db, job.TargetId, job.Id, work,
+                percent => ReportProgressAsync(job.TargetId, percent, jobCancel), jobCancel.Token);
             await PublishAsync(db, job, result, jobCancel.Token);
         }
         catch (TrainingFailure failure)
@@ -89,7 +90,7 @@ public sealed class TrainingWorker(IServiceScopeFactory scopes, TrainingPipeline
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
             // The service is stopping: hand the job back without spending an attempt.
-            await TrainingQueue.ReleaseAsync(db, job.Id, owner, null, countAttempt: false, CancellationToken.None);
+            await JobQueue.Training.ReleaseAsync(db, job.Id, owner, null, countAttempt: false, CancellationToken.None);
         }
         catch (OperationCanceledException)
         {
@@ -97,43 +98,18 @@ public sealed class TrainingWorker(IServiceScopeFactory scopes, TrainingPipeline
         }
         catch (Exception e)
         {
-            log.LogError(e, "Training job {JobId} of model {ModelId} failed on attempt {Attempt}", job.Id, job.ModelId, job.Attempts);
+            log.LogError(e, "Training job {JobId} of model {ModelId} failed on attempt {Attempt}", job.Id, job.TargetId, job.Attempts);
             var reason = "an internal error occurred (see the service log)";
             if (job.Attempts >= options.MaxAttempts)
                 await FailAsync(db, job, $"it did not complete in {options.MaxAttempts} attempts ({reason})", CancellationToken.None);
             else
-                await TrainingQueue.ReleaseAsync(db, job.Id, owner, reason, countAttempt: true, CancellationToken.None);
+                await JobQueue.Training.ReleaseAsync(db, job.Id, owner, reason, countAttempt: true, CancellationToken.None);
         }
         finally
         {
             await jobCancel.CancelAsync();
             blobs.DeleteQuietly(work);
         }
-    }
-
-    /// <summary>Renews the lease every third of its length; a renewal that finds the job gone cancels the run.</summary>
-    IDisposable RenewLeaseUntilDone(ClaimedJob job, CancellationTokenSource jobCancel)
-    {
-        var timer = new PeriodicTimer(options.Lease / 3);
-        _ = Task.Run(async () =>
-        {
-            try
-            {
-                while (await timer.WaitForNextTickAsync(jobCancel.Token))
-                {
-                    using var scope = scopes.CreateScope();
-                    var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
-                    if (!await TrainingQueue.RenewAsync(db, job.Id, owner, options.Lease, jobCancel.Token))
-                    {
-                        await jobCancel.CancelAsync();
-                        return;
-                    }
-                }
-            }
-            catch (OperationCanceledException) { }
-            catch (Exception e) { log.LogWarning(e, "Could not renew the lease of training job {JobId}", job.Id); }
-        });
-        return timer;
     }
 
     async Task ReportProgressAsync(long modelId, int percent, CancellationTokenSource jobCancel)
@@ -153,14 +129,14 @@ public sealed class TrainingWorker(IServiceScopeFactory scopes, TrainingPipeline
     async Task PublishAsync(AppDbContext db, ClaimedJob job, TrainingResult result, CancellationToken ct)
     {
         var artifactName = job.Id.ToString();
-        var relative = BlobStore.ArtifactFolder(job.ModelId, artifactName);
+        var relative = BlobStore.ArtifactFolder(job.TargetId, artifactName);
         blobs.DeleteQuietly(relative);
         blobs.Publish(result.ArtifactDirectory, relative);
-        var previous = await db.CustomModels.AsNoTracking().Where(m => m.Id == job.ModelId).Select(m => m.ArtifactName).FirstOrDefaultAsync(ct);
+        var previous = await db.CustomModels.AsNoTracking().Where(m => m.Id == job.TargetId).Select(m => m.ArtifactName).FirstOrDefaultAsync(ct);
 
         var m = result.Metrics;
         var now = Clock.UtcNow();
-        var rows = await db.CustomModels.Where(x => x.Id == job.ModelId && x.TrainingStatus == TrainingStatus.Running)
+        var rows = await db.CustomModels.Where(x => x.Id == job.TargetId && x.TrainingStatus == TrainingStatus.Running)
             .ExecuteUpdateAsync(s => s
                 .SetProperty(x => x.TrainingStatus, TrainingStatus.Success)
                 .SetProperty(x => x.TrainingProgress, 100)
@@ -177,28 +153,28 @@ public sealed class TrainingWorker(IServiceScopeFactory scopes, TrainingPipeline
         if (rows == 0)
         {
             // The model was deleted meanwhile: publishing recreated part of its folder, remove it again.
-            if (!await db.CustomModels.AnyAsync(x => x.Id == job.ModelId, CancellationToken.None))
-                blobs.DeleteQuietly(BlobStore.ModelFolder(job.ModelId));
+            if (!await db.CustomModels.AnyAsync(x => x.Id == job.TargetId, CancellationToken.None))
+                blobs.DeleteQuietly(BlobStore.ModelFolder(job.TargetId));
             else
                 blobs.DeleteQuietly(relative);
             return;
         }
-        await TrainingQueue.FinishAsync(db, job.Id, JobState.Succeeded, null, CancellationToken.None);
-        if (previous is not null && previous != artifactName) blobs.DeleteQuietly(BlobStore.ArtifactFolder(job.ModelId, previous));
-        log.LogInformation("Model {ModelId} trained: WER {Wer:F1}% (base {BaseWer:F1}%)", job.ModelId, m.WordErrorRate, m.BaseWordErrorRate);
+        await JobQueue.Training.FinishAsync(db, job.Id, JobState.Succeeded, null, CancellationToken.None);
+        if (previous is not null && previous != artifactName) blobs.DeleteQuietly(BlobStore.ArtifactFolder(job.TargetId, previous));
+        log.LogInformation("Model {ModelId} trained: WER {Wer:F1}% (base {BaseWer:F1}%)", job.TargetId, m.WordErrorRate, m.BaseWordErrorRate);
     }
 
     async Task FailAsync(AppDbContext db, ClaimedJob job, string reason, CancellationToken ct)
     {
         var now = Clock.UtcNow();
-        await db.CustomModels.Where(x => x.Id == job.ModelId && x.TrainingStatus == TrainingStatus.Running)
+        await db.CustomModels.Where(x => x.Id == job.TargetId && x.TrainingStatus == TrainingStatus.Running)
             .ExecuteUpdateAsync(s => s
                 .SetProperty(x => x.TrainingStatus, TrainingStatus.Failed)
                 .SetProperty(x => x.TrainingProgress, (int?)null)
                 .SetProperty(x => x.TrainingError, reason)
                 .SetProperty(x => x.FailedAt, now)
                 .SetProperty(x => x.UpdatedAt, now), ct);
-        await TrainingQueue.FinishAsync(db, job.Id, JobState.Failed, reason, ct);
-        log.LogInformation("Training of model {ModelId} failed: {Reason}", job.ModelId, reason);
+        await JobQueue.Training.FinishAsync(db, job.Id, JobState.Failed, reason, ct);
+        log.LogInformation("Training of model {ModelId} failed: {Reason}", job.TargetId, reason);
     }
 }

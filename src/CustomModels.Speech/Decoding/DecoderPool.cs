@@ -47,8 +47,9 @@ public sealed class DecoderPool : IDisposable
     }
 
     /// <summary>Decodes an audio file in any format ffmpeg reads.</summary>
-    public Task<Transcript> DecodeFileAsync(string audioPath, CancellationToken cancellationToken = default) =>
-        UseDecoderAsync(decoder => decoder.DecodeFileAsync(audioPath, cancellationToken), cancellationToken);
+    public Task<Transcript> DecodeFileAsync(string audioPath, CancellationToken cancellationToken = default,
+        IProgress<double>? progress = null) =>
+        UseDecoderAsync(decoder => decoder.DecodeFileAsync(audioPath, cancellationToken, progress), cancellationToken);
 
     /// <summary>Decodes 16 kHz mono 16-bit little-endian PCM.</summary>
     public Task<Transcript> DecodeAsync(Stream pcm, CancellationToken cancellationToken = default) =>

@@ -194,10 +194,12 @@ public sealed class SpeechDecoder : IDisposable
         new($"{function} failed ({string.Join(' ', arguments)})");
 
     /// <summary>Decodes an audio file in any format ffmpeg reads, converting it on the fly.</summary>
-    public async Task<Transcript> DecodeFileAsync(string audioPath, CancellationToken cancellationToken = default)
+    /// <param name="progress">Told the seconds of audio decoded so far, after each utterance.</param>
+    public async Task<Transcript> DecodeFileAsync(string audioPath, CancellationToken cancellationToken = default,
+        IProgress<double>? progress = null)
     {
         await using var audio = await PcmAudioStream.OpenAsync(audioPath, cancellationToken);
-        var transcript = await DecodeAsync(audio.Pcm, cancellationToken);
+        var transcript = await DecodeAsync(audio.Pcm, cancellationToken, progress);
         await audio.CompleteAsync(cancellationToken);
         return transcript;
     }
@@ -205,8 +207,10 @@ public sealed class SpeechDecoder : IDisposable
     /// <summary>
     /// Decodes 16 kHz mono 16-bit little-endian PCM read in blocks from <paramref name="pcm"/>.
     /// Memory holds at most one utterance (<see cref="DecoderSettings.MaxUtteranceSeconds"/>).
+    /// <paramref name="progress"/> is told the seconds decoded after each utterance, so long audio shows real progress.
     /// </summary>
-    public async Task<Transcript> DecodeAsync(Stream pcm, CancellationToken cancellationToken = default)
+    public async Task<Transcript> DecodeAsync(Stream pcm, CancellationToken cancellationToken = default,
+        IProgress<double>? progress = null)
     {
         var buffer = ArrayPool<short>.Shared.Rent(Math.Max(_maxUtteranceSamples, ReadBlockSamples * 2));
         var readBlock = new byte[ReadBlockSamples * BytesPerSample];
@@ -240,6 +244,7 @@ public sealed class SpeechDecoder : IDisposable
                     buffer.AsSpan(cut, buffered - cut).CopyTo(buffer);
                     buffered -= cut;
                     utteranceStartSample += cut;
+                    progress?.Report(utteranceStartSample / (double)SampleRate);
                 }
             }
             if (buffered > 0)

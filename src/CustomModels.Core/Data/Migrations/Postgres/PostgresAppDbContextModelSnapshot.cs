@@ -196,6 +196,9 @@ namespace CustomModels.Core.Data.Migrations.Postgres
                         .HasMaxLength(200)
                         .HasColumnType("character varying(200)");
 
+                    b.Property<int>("WebhookSecretVersion")
+                        .HasColumnType("integer");
+
                     b.HasKey("Id");
 
                     b.HasIndex("Name")
@@ -292,6 +295,142 @@ namespace CustomModels.Core.Data.Migrations.Postgres
                     b.ToTable("training_jobs", (string)null);
                 });
 
+            modelBuilder.Entity("CustomModels.Core.Transcriptions.TranscriptionJob", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<int>("Attempts")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("AudioBlob")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("AudioFileName")
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<double>("DecodedSeconds")
+                        .HasColumnType("double precision");
+
+                    b.Property<double>("DurationSeconds")
+                        .HasColumnType("double precision");
+
+                    b.Property<DateTime?>("FinishedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Language")
+                        .IsRequired()
+                        .HasMaxLength(8)
+                        .HasColumnType("character varying(8)");
+
+                    b.Property<string>("LastError")
+                        .HasColumnType("text");
+
+                    b.Property<DateTime?>("LeaseExpiresAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("LeaseOwner")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)");
+
+                    b.Property<long?>("ModelId")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("OrganizationId")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("PublicId")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<string>("ResultBlob")
+                        .HasColumnType("text");
+
+                    b.Property<string>("ResultUrl")
+                        .HasMaxLength(2100)
+                        .HasColumnType("character varying(2100)");
+
+                    b.Property<DateTime?>("StartedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<int>("State")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("WebhookAttempts")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTime?>("WebhookDueAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<int>("WebhookState")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("WebhookUrl")
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("PublicId")
+                        .IsUnique();
+
+                    b.HasIndex("OrganizationId", "Id");
+
+                    b.HasIndex("State", "Id");
+
+                    b.HasIndex("WebhookState", "WebhookDueAt");
+
+                    b.ToTable("transcriptions", (string)null);
+                });
+
+            modelBuilder.Entity("CustomModels.Core.Transcriptions.WebhookDelivery", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<int>("Attempt")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTime>("AttemptedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<int>("DurationMilliseconds")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("Error")
+                        .HasMaxLength(500)
+                        .HasColumnType("character varying(500)");
+
+                    b.Property<int?>("StatusCode")
+                        .HasColumnType("integer");
+
+                    b.Property<long>("TranscriptionId")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Url")
+                        .IsRequired()
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("TranscriptionId", "Id");
+
+                    b.ToTable("webhook_deliveries", (string)null);
+                });
+
             modelBuilder.Entity("CustomModels.Core.Models.ApiKey", b =>
                 {
                     b.HasOne("CustomModels.Core.Models.Organization", "Organization")
@@ -326,6 +465,24 @@ namespace CustomModels.Core.Data.Migrations.Postgres
                     b.HasOne("CustomModels.Core.Models.CustomModel", null)
                         .WithMany()
                         .HasForeignKey("ModelId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("CustomModels.Core.Transcriptions.TranscriptionJob", b =>
+                {
+                    b.HasOne("CustomModels.Core.Models.Organization", null)
+                        .WithMany()
+                        .HasForeignKey("OrganizationId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("CustomModels.Core.Transcriptions.WebhookDelivery", b =>
+                {
+                    b.HasOne("CustomModels.Core.Transcriptions.TranscriptionJob", null)
+                        .WithMany()
+                        .HasForeignKey("TranscriptionId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

@@ -184,6 +184,9 @@ namespace CustomModels.Core.Data.Migrations.Sqlite
                         .HasMaxLength(200)
                         .HasColumnType("TEXT");
 
+                    b.Property<int>("WebhookSecretVersion")
+                        .HasColumnType("INTEGER");
+
                     b.HasKey("Id");
 
                     b.HasIndex("Name")
@@ -276,6 +279,138 @@ namespace CustomModels.Core.Data.Migrations.Sqlite
                     b.ToTable("training_jobs", (string)null);
                 });
 
+            modelBuilder.Entity("CustomModels.Core.Transcriptions.TranscriptionJob", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Attempts")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("AudioBlob")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("AudioFileName")
+                        .HasMaxLength(255)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<double>("DecodedSeconds")
+                        .HasColumnType("REAL");
+
+                    b.Property<double>("DurationSeconds")
+                        .HasColumnType("REAL");
+
+                    b.Property<long?>("FinishedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Language")
+                        .IsRequired()
+                        .HasMaxLength(8)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("LastError")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("LeaseExpiresAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("LeaseOwner")
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("ModelId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("OrganizationId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("PublicId")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ResultBlob")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ResultUrl")
+                        .HasMaxLength(2100)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("StartedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("State")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("WebhookAttempts")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("WebhookDueAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("WebhookState")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("WebhookUrl")
+                        .HasMaxLength(2000)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("PublicId")
+                        .IsUnique();
+
+                    b.HasIndex("OrganizationId", "Id");
+
+                    b.HasIndex("State", "Id");
+
+                    b.HasIndex("WebhookState", "WebhookDueAt");
+
+                    b.ToTable("transcriptions", (string)null);
+                });
+
+            modelBuilder.Entity("CustomModels.Core.Transcriptions.WebhookDelivery", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Attempt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("AttemptedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("DurationMilliseconds")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Error")
+                        .HasMaxLength(500)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int?>("StatusCode")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("TranscriptionId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Url")
+                        .IsRequired()
+                        .HasMaxLength(2000)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("TranscriptionId", "Id");
+
+                    b.ToTable("webhook_deliveries", (string)null);
+                });
+
             modelBuilder.Entity("CustomModels.Core.Models.ApiKey", b =>
                 {
                     b.HasOne("CustomModels.Core.Models.Organization", "Organization")
@@ -310,6 +445,24 @@ namespace CustomModels.Core.Data.Migrations.Sqlite
                     b.HasOne("CustomModels.Core.Models.CustomModel", null)
                         .WithMany()
                         .HasForeignKey("ModelId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("CustomModels.Core.Transcriptions.TranscriptionJob", b =>
+                {
+                    b.HasOne("CustomModels.Core.Models.Organization", null)
+                        .WithMany()
+                        .HasForeignKey("OrganizationId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("CustomModels.Core.Transcriptions.WebhookDelivery", b =>
+                {
+                    b.HasOne("CustomModels.Core.Transcriptions.TranscriptionJob", null)
+                        .WithMany()
+                        .HasForeignKey("TranscriptionId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

@@ -1,0 +1,156 @@
+using System.Data.Common;
+using CustomModels.Core.Data;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace CustomModels.Core.Jobs;
+
+public enum JobState
+{
+    Queued = 1,
+    Running = 2,
+    Succeeded = 3,
+    Failed = 4,
+}
+
+/// <summary>A job a worker holds: its row id, the row it works on (a training's model, a transcription itself), its attempts.</summary>
+public sealed record ClaimedJob(long Id, long TargetId, int Attempts, string? LastError);
+
+/// <summary>
+/// Job rows as a queue; the training jobs and the transcriptions are each one. A table that is a
+/// queue has the columns "Id", "State", "LeaseOwner", "LeaseExpiresAt", "Attempts", "LastError"
+/// and "FinishedAt". A worker claims the oldest row that is queued or whose lease has expired, in
+/// one atomic UPDATE … RETURNING: on PostgreSQL with FOR UPDATE SKIP LOCKED so that workers on
+/// many machines never wait on or take the same row; on SQLite the database's single writer makes
+/// the same statement atomic. A worker renews its lease while it works; one that dies stops
+/// renewing, and once the lease has expired another worker takes the job over.
+/// </summary>
+public sealed class JobQueue
+{
+    public static readonly JobQueue Training = new("training_jobs", "\"ModelId\"");
+    public static readonly JobQueue Transcription = new("transcriptions", "\"Id\"");
+
+    readonly string table;
+    readonly string claimPostgres;
+    readonly string claimSqlite;
+
+    JobQueue(string table, string targetColumn)
+    {
+        this.table = table;
+        string Claim(string locking) => $"""
+            UPDATE {table} SET "State" = 2, "LeaseOwner" = @owner, "LeaseExpiresAt" = @until, "Attempts" = "Attempts" + 1
+            WHERE "Id" = (SELECT "Id" FROM {table}
+                          WHERE "State" = 1 OR ("State" = 2 AND "LeaseExpiresAt" < @now)
+                          ORDER BY "Id" LIMIT 1{locking})
+            RETURNING "Id", {targetColumn}, "Attempts", "LastError";
+            """;
+        claimPostgres = Claim(" FOR UPDATE SKIP LOCKED");
+        claimSqlite = Claim("");
+    }
+
+    public async Task<ClaimedJob?> ClaimAsync(AppDbContext db, string owner, TimeSpan lease, CancellationToken ct)
+    {
+        var now = DateTime.UtcNow;
+        await db.Database.OpenConnectionAsync(ct);
+        try
+        {
+            await using var command = Command(db, db.IsPostgres ? claimPostgres : claimSqlite,
+                [("owner", owner), ("until", DbTime(db, now + lease)), ("now", DbTime(db, now))]);
+            await using var reader = await command.ExecuteReaderAsync(ct);
+            if (!await reader.ReadAsync(ct)) return null;
+            return new ClaimedJob(reader.GetInt64(0), reader.GetInt64(1), reader.GetInt32(2), reader.IsDBNull(3) ? null : reader.GetString(3));
+        }
+        finally
+        {
+            await db.Database.CloseConnectionAsync();
+        }
+    }
+
+    /// <summary>Extends the lease; false when the job is no longer this worker's (deleted, or taken over).</summary>
+    public async Task<bool> RenewAsync(AppDbContext db, long jobId, string owner, TimeSpan lease, CancellationToken ct) =>
+        await UpdateAsync(db, $"""UPDATE {table} SET "LeaseExpiresAt" = @until WHERE "Id" = @id AND "LeaseOwner" = @owner AND "State" = 2""",
+            ct, ("until", DbTime(db, DateTime.UtcNow + lease)), ("id", jobId), ("owner", owner)) == 1;
+
+    /// <summary>Puts a job this worker holds back in the queue (graceful stop, or an error worth another attempt).</summary>
+    public Task ReleaseAsync(AppDbContext db, long jobId, string owner, string? error, bool countAttempt, CancellationToken ct) =>
+        UpdateAsync(db, $"""
+            UPDATE {table} SET "State" = 1, "LeaseOwner" = NULL, "LeaseExpiresAt" = NULL,
+                "LastError" = COALESCE(@error, "LastError"), "Attempts" = "Attempts" - @uncount
+            WHERE "Id" = @id AND "LeaseOwner" = @owner
+            """, ct, ("error", (object?)error ?? DBNull.Value), ("uncount", countAttempt ? 0 : 1), ("id", jobId), ("owner", owner));
+
+    /// <summary>Ends a job; with <paramref name="owner"/>, only while this worker still holds it. Returns the rows changed.</summary>
+    public Task<int> FinishAsync(AppDbContext db, long jobId, JobState state, string? error, CancellationToken ct, string? owner = null) =>
+        UpdateAsync(db, $"""
+            UPDATE {table} SET "State" = @state, "LeaseOwner" = NULL, "LeaseExpiresAt" = NULL, "FinishedAt" = @now, "LastError" = @error
+            WHERE "Id" = @id{(owner is null ? "" : " AND \"LeaseOwner\" = @owner")}
+            """, ct, [("state", (int)state), ("now", DbTime(db, Clock.UtcNow())), ("error", (object?)error ?? DBNull.Value),
+            ("id", jobId), .. owner is null ? [] : new[] { ("owner", (object)owner) }]);
+
+    /// <summary>
+    /// Renews the lease every third of its length until disposed; a renewal that finds the job no
+    /// longer this worker's (deleted, or taken over) cancels <paramref name="jobCancel"/>.
+    /// </summary>
+    public IDisposable RenewUntilDone(IServiceScopeFactory scopes, long jobId, string owner, TimeSpan lease,
+        CancellationTokenSource jobCancel, ILogger log)
+    {
+        var timer = new PeriodicTimer(lease / 3);
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                while (await timer.WaitForNextTickAsync(jobCancel.Token))
+                {
+                    using var scope = scopes.CreateScope();
+                    var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
+                    if (!await RenewAsync(db, jobId, owner, lease, jobCancel.Token))
+                    {
+                        await jobCancel.CancelAsync();
+                        return;
+                    }
+                }
+            }
+            catch (OperationCanceledException) { }
+            catch (Exception e) { log.LogWarning(e, "Could not renew the lease of job {JobId} in {Table}", jobId, table); }
+        });
+        return timer;
+    }
+
+    // Raw SQL sees the stored form: PostgreSQL a timestamp, SQLite Unix milliseconds.
+    static object DbTime(AppDbContext db, DateTime utc) =>
+        db.IsPostgres ? utc : (utc.Ticks - DateTime.UnixEpoch.Ticks) / TimeSpan.TicksPerMillisecond;
+
+    static async Task<int> UpdateAsync(AppDbContext db, string sql, CancellationToken ct, params (string Name, object Value)[] parameters)
+    {
+        await db.Database.OpenConnectionAsync(ct);
+        try
+        {
+            await using var command = Command(db, sql, parameters);
+            return await command.ExecuteNonQueryAsync(ct);
+        }
+        finally
+        {
+            await db.Database.CloseConnectionAsync();
+        }
+    }
+
+    static DbCommand Command(AppDbContext db, string sql, (string Name, object Value)[] parameters)
+    {
+        var command = db.Database.GetDbConnection().CreateCommand();
+        command.CommandText = sql;
+        // Inside a caller's transaction the command must join it (SQLite refuses it otherwise).
+        command.Transaction = db.Database.CurrentTransaction?.GetDbTransaction();
+        foreach (var (name, value) in parameters)
+        {
+            var parameter = command.CreateParameter();
+            parameter.ParameterName = "@" + name;
+            parameter.Value = value;
+            // Every nullable parameter here is text; PostgreSQL needs a type for a NULL.
+            if (value is DBNull or string) parameter.DbType = System.Data.DbType.String;
+            command.Parameters.Add(parameter);
+        }
+        return command;
+    }
+}

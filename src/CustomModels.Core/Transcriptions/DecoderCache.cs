@@ -1,0 +1,131 @@
+using CustomModels.Core.Storage;
+using CustomModels.Core.Training;
+using CustomModels.Speech.Decoding;
+
+namespace CustomModels.Core.Transcriptions;
+
+/// <summary>A pool lent to one transcription; disposing it gives it back.</summary>
+public sealed class DecoderLease(DecoderPool pool, Action release) : IDisposable
+{
+    int released;
+    public DecoderPool Pool { get; } = pool;
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref released, 1) == 0) release();
+    }
+}
+
+/// <summary>
+/// Loaded decoders, shared by the transcriptions of a process: one pool per language for the base
+/// model, kept for the life of the process, and pools for the few custom models used last, keyed
+/// by model and artifact (a retrained model is a new key; its old pool serves the jobs that hold
+/// it and is then let go). A pool is built with all its decoders at once, so it never needs the
+/// artifact's files again once built. An evicted pool is disposed when its last user returns it.
+/// </summary>
+public sealed class DecoderCache(TranscriptionOptions options) : IDisposable
+{
+    sealed class Entry(string key, bool pinned, Task<DecoderPool> pool)
+    {
+        public string Key { get; } = key;
+        public bool Pinned { get; } = pinned;
+        public Task<DecoderPool> Pool { get; } = pool;
+        public int Users;
+        public long LastUsed;
+        public bool Evicted;
+    }
+
+    readonly object gate = new();
+    readonly Dictionary<string, Entry> entries = new(StringComparer.Ordinal);
+    long clock;
+
+    public Task<DecoderLease> RentBaseAsync(string language, DecoderSettings settings, CancellationToken ct) =>
+        RentAsync("base/" + language, pinned: true, () => DecoderPool.ForBaseModel(settings, options.Workers), ct);
+
+    /// <summary>The decoders of a trained model's artifact folder (see TrainingPipeline for its files).</summary>
+    public Task<DecoderLease> RentCustomAsync(long modelId, string artifactName, string artifactFolder, DecoderSettings settings, CancellationToken ct) =>
+        RentAsync($"custom/{modelId}/{artifactName}", pinned: false, () =>
+        {
+            var file = System.Text.Json.JsonSerializer.Deserialize<TrainedModelFile>(
+                File.ReadAllText(Path.Combine(artifactFolder, TrainingPipeline.ModelFile)), EvaluationReport.Json)
+                ?? throw new DecoderException("the custom model's settings are missing");
+            var custom = new CustomLanguageModel(Path.Combine(artifactFolder, TrainingPipeline.ArpaFile),
+                Path.Combine(artifactFolder, TrainingPipeline.DictionaryFile), file.InterpolationWeight);
+            return DecoderPool.ForCustomModel(settings, custom, options.Workers);
+        }, ct);
+
+    async Task<DecoderLease> RentAsync(string key, bool pinned, Func<DecoderPool> create, CancellationToken ct)
+    {
+        Entry entry;
+        lock (gate)
+        {
+            if (!entries.TryGetValue(key, out entry!))
+            {
+                entry = new Entry(key, pinned, Task.Run(async () =>
+                {
+                    var pool = create();
+                    try
+                    {
+                        await pool.WarmUpAsync();
+                        return pool;
+                    }
+                    catch
+                    {
+                        pool.Dispose();
+                        throw;
+                    }
+                }));
+                entries[key] = entry;
+                EvictBeyondCapacity();
+            }
+            entry.Users++;
+            entry.LastUsed = ++clock;
+        }
+        try
+        {
+            var pool = await entry.Pool.WaitAsync(ct);
+            return new DecoderLease(pool, () => Return(entry));
+        }
+        catch
+        {
+            lock (gate)
+            {
+                // A pool that could not be built is forgotten, so the next job tries again.
+                if (entry.Pool.IsFaulted && entries.GetValueOrDefault(key) == entry) entries.Remove(key);
+            }
+            Return(entry);
+            throw;
+        }
+    }
+
+    void EvictBeyondCapacity()
+    {
+        var custom = entries.Values.Where(e => !e.Pinned).OrderBy(e => e.LastUsed).ToList();
+        foreach (var old in custom.Take(Math.Max(0, custom.Count - options.CachedCustomModels)))
+        {
+            entries.Remove(old.Key);
+            old.Evicted = true;
+            if (old.Users == 0) DisposeWhenBuilt(old);
+        }
+    }
+
+    void Return(Entry entry)
+    {
+        lock (gate)
+        {
+            entry.Users--;
+            if (entry.Evicted && entry.Users == 0) DisposeWhenBuilt(entry);
+        }
+    }
+
+    static void DisposeWhenBuilt(Entry entry) =>
+        entry.Pool.ContinueWith(t => { if (t.IsCompletedSuccessfully) t.Result.Dispose(); }, TaskScheduler.Default);
+
+    public void Dispose()
+    {
+        lock (gate)
+        {
+            foreach (var entry in entries.Values) DisposeWhenBuilt(entry);
+            entries.Clear();
+        }
+    }
+}

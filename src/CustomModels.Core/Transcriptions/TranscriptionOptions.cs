@@ -1,0 +1,36 @@
+namespace CustomModels.Core.Transcriptions;
+
+/// <summary>How transcriptions run; each figure can be set by an environment variable.</summary>
+public sealed record TranscriptionOptions
+{
+    /// <summary>Transcriptions decoded at once by one process (CUSTOMMODELS_TRANSCRIPTION_WORKERS). They run beside the
+    /// training worker, never in its place: neither queue can starve the other.</summary>
+    public int Workers { get; init; } = 2;
+    /// <summary>How long a claim holds without renewal (CUSTOMMODELS_TRANSCRIPTION_LEASE_SECONDS).</summary>
+    public TimeSpan Lease { get; init; } = TimeSpan.FromSeconds(30);
+    public TimeSpan PollInterval { get; init; } = TimeSpan.FromMilliseconds(500);
+    public int MaxAttempts { get; init; } = 3;
+    /// <summary>Custom models whose decoders stay loaded (about 100 MB per decoder) between jobs.</summary>
+    public int CachedCustomModels { get; init; } = 2;
+    /// <summary>The wait before the first webhook retry (CUSTOMMODELS_WEBHOOK_RETRY_SECONDS); it doubles with each attempt.</summary>
+    public TimeSpan WebhookFirstRetry { get; init; } = TimeSpan.FromSeconds(10);
+    public int WebhookMaxAttempts { get; init; } = 6;
+    public TimeSpan WebhookTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    public static TranscriptionOptions FromEnvironment()
+    {
+        var defaults = new TranscriptionOptions();
+        return defaults with
+        {
+            Workers = Number("CUSTOMMODELS_TRANSCRIPTION_WORKERS") ?? defaults.Workers,
+            Lease = Number("CUSTOMMODELS_TRANSCRIPTION_LEASE_SECONDS") is { } lease ? TimeSpan.FromSeconds(lease) : defaults.Lease,
+            WebhookFirstRetry = Number("CUSTOMMODELS_WEBHOOK_RETRY_SECONDS") is { } retry ? TimeSpan.FromSeconds(retry) : defaults.WebhookFirstRetry,
+        };
+    }
+
+    static int? Number(string variable) =>
+        Environment.GetEnvironmentVariable(variable) is { } s && int.TryParse(s, out var n) && n > 0 ? n : null;
+}
+
+/// <summary>A transcription that cannot succeed, with the reason in words a user can act on; no retry would help.</summary>
+public sealed class TranscriptionFailure(string reason) : Exception(reason);

@@ -1,0 +1,24 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace CustomModels.Core.Transcriptions;
+
+public static class TranscriptionServices
+{
+    /// <summary>What the API and the workers share (with AddTraining's storage and recognizers).</summary>
+    public static IServiceCollection AddTranscription(this IServiceCollection services)
+    {
+        services.TryAddSingleton(TranscriptionOptions.FromEnvironment());
+        services.AddSingleton<WebhookSecrets>();
+        services.AddSingleton<DecoderCache>(); // loads nothing until a worker rents from it
+        return services;
+    }
+
+    /// <summary>The transcription workers and the webhook sender, beside (not instead of) the training worker.</summary>
+    public static IServiceCollection AddTranscriptionWorker(this IServiceCollection services)
+    {
+        services.AddHostedService<TranscriptionWorker>();
+        services.AddHostedService<WebhookSender>();
+        return services;
+    }
+}
