@@ -12,7 +12,7 @@ packages=(
   # PostgreSQL for the PostgreSQL tests; Redis for shared rate limits
   postgresql redis-server
   # benchmarks
-  wrk hyperfine sqlite3 time
+  wrk hyperfine sqlite3 time bc curl
   # the public docs' Python and JavaScript examples, run by the tests (axios comes from npm below)
   python3 python3-requests
 )

@@ -21,6 +21,8 @@ public sealed record EvaluationReport(
     IReadOnlyList<NewWord> NewWords,
     IReadOnlyList<string> UnpronounceableWords,
     EvaluationMetrics Metrics,
+    /// <summary>Wall time of each training stage (text, lexicon, language_model, interpolation_weight, decode_base, decode_custom, metrics).</summary>
+    IReadOnlyDictionary<string, double> StageSeconds,
     IReadOnlyList<UtteranceEvaluation> Utterances)
 {
     public static readonly JsonSerializerOptions Json = new()

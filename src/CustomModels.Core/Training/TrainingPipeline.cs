@@ -53,18 +53,21 @@ public sealed class TrainingPipeline(BlobStore blobs, Recognizers recognizers)
 
         var artifact = Path.Combine(workDirectory, "artifact");
         Directory.CreateDirectory(artifact);
+        var stages = new StageTimer();
 
         // 1. Text: the same normalization as scoring.
         var lines = new List<string>();
         foreach (var data in training)
             lines.AddRange(ReadTranscript(data, "Training").Select(TranscriptNormalizer.Normalize).Where(l => l.Length > 0));
         if (lines.Count == 0) throw new TrainingFailure("Training text has no words after normalization");
+        stages.End("text");
         await progress(10);
 
         // 2. Lexicon: the words the base dictionary lacks, pronounced by espeak-ng.
         var baseDictionary = PronouncingDictionary.Load(settings.DictionaryPath);
         var extension = await LexiconBuilder.ExtendAsync(lines, baseDictionary, EspeakPronouncer.ForAcousticModel(settings.AcousticModelPath), ct);
         PronouncingDictionary.Write(Path.Combine(artifact, DictionaryFile), extension.NewWords);
+        stages.End("lexicon");
         await progress(25);
 
         // 3. Domain language model.
@@ -74,6 +77,7 @@ public sealed class TrainingPipeline(BlobStore blobs, Recognizers recognizers)
         double? testTextPerplexity = null;
         var testLines = testTexts.SelectMany(d => ReadTranscript(d, "Test")).ToList();
         if (testLines.Count > 0) testTextPerplexity = Perplexity.Measure(estimate.Model, testLines).ExcludingOovs;
+        stages.End("language_model");
         await progress(40);
 
         // 4. Interpolation weight: lowest perplexity of held-out training text under base + domain.
@@ -82,13 +86,16 @@ public sealed class TrainingPipeline(BlobStore blobs, Recognizers recognizers)
         var weight = choice?.Weight ?? 0.5;
         await File.WriteAllTextAsync(Path.Combine(artifact, ModelFile),
             JsonSerializer.Serialize(new TrainedModelFile(model.Language, Order, weight), EvaluationReport.Json), ct);
+        stages.End("interpolation_weight");
         await progress(50);
 
         // 5–6. Decode the evaluation audio with the base model, then with the custom model.
         var references = evaluation.ToDictionary(d => d.Id, d => string.Join(' ', ReadTranscript(d, "Test")));
         var baseHypotheses = await DecodeAllAsync(DecoderPool.ForBaseModel(settings, DecodersPerModel), evaluation, 50, 72, progress, ct);
+        stages.End("decode_base");
         var custom = new CustomLanguageModel(arpaPath, Path.Combine(artifact, DictionaryFile), weight);
         var customHypotheses = await DecodeAllAsync(DecoderPool.ForCustomModel(settings, custom, DecodersPerModel), evaluation, 72, 95, progress, ct);
+        stages.End("decode_custom");
 
         // 7. Metrics, by alignment of normalized words and characters.
         var utterances = evaluation.Select(d =>
@@ -102,6 +109,7 @@ public sealed class TrainingPipeline(BlobStore blobs, Recognizers recognizers)
         }).ToList();
         var metrics = Measure(evaluation, references, baseHypotheses, customHypotheses,
             trainingSeconds: training.Sum(d => d.AudioSeconds ?? 0));
+        stages.End("metrics");
 
         var report = new EvaluationReport(modelId, jobId, Clock.UtcNow().ToString("yyyy-MM-ddTHH:mm:ssZ"), evaluationSource,
             weight, choice is null ? "default" : "cross_validation",
@@ -111,7 +119,7 @@ public sealed class TrainingPipeline(BlobStore blobs, Recognizers recognizers)
                 choice?.Candidates.FirstOrDefault(c => c.Weight == weight)?.Perplexity is { } p ? Math.Round(p, 3) : null,
                 testTextPerplexity is { } t ? Math.Round(t, 3) : null),
             extension.NewWords.Select(w => new NewWord(w.Word, string.Join(' ', w.Phones))).ToList(),
-            extension.Unpronounceable, metrics, utterances);
+            extension.Unpronounceable, metrics, stages.Seconds, utterances);
         await File.WriteAllTextAsync(Path.Combine(artifact, EvaluationFile), JsonSerializer.Serialize(report, EvaluationReport.Json), ct);
         return new TrainingResult(artifact, metrics);
     }
@@ -182,6 +190,19 @@ public sealed class TrainingPipeline(BlobStore blobs, Recognizers recognizers)
     }
 
     static ErrorSummary Summary(ErrorCounts c) => new(c.Substitutions, c.Deletions, c.Insertions, c.ReferenceLength);
+}
+
+/// <summary>Wall time of each stage, in order, as the evaluation report's `stage_seconds`.</summary>
+sealed class StageTimer
+{
+    readonly System.Diagnostics.Stopwatch watch = System.Diagnostics.Stopwatch.StartNew();
+    public Dictionary<string, double> Seconds { get; } = [];
+
+    public void End(string stage)
+    {
+        Seconds[stage] = Math.Round(watch.Elapsed.TotalSeconds, 3);
+        watch.Restart();
+    }
 }
 
 /// <summary>model.json of an artifact: what a decoder needs besides the ARPA and dictionary files.</summary>
