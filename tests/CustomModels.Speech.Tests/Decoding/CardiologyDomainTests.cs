@@ -66,14 +66,14 @@ public sealed class CardiologyDomainTests(ITestOutputHelper output)
         }
     }
 
-    private static string RepositoryRoot()
+    internal static string RepositoryRoot()
     {
         for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
             if (File.Exists(Path.Combine(directory.FullName, "CustomModels.slnx"))) return directory.FullName;
         throw new InvalidOperationException("repository root not found");
     }
 
-    private static async Task RunAsync(string program, params string[] arguments)
+    internal static async Task RunAsync(string program, params string[] arguments)
     {
         var startInfo = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var argument in arguments) startInfo.ArgumentList.Add(argument);
