@@ -13,6 +13,19 @@ public static class ErrorHandling
             ApiError error;
             if (exception is BadHttpRequestException bad)
                 error = ApiError.ForBareStatus(bad.StatusCode);
+            else if (Find<System.Data.Common.DbException>(exception) is not null || Find<TimeoutException>(exception) is not null)
+            {
+                // The database is down or unreachable: the client may retry; nothing was half-done
+                // (every write is one transaction, blobs are renamed into place first).
+                context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("CustomModels.Errors")
+                    .LogWarning(exception, "Database unavailable for {Method} {Path}", context.Request.Method, context.Request.Path);
+                context.Response.Headers.RetryAfter = "5";
+                error = new ApiError(StatusCodes.Status503ServiceUnavailable, "The database is unavailable; try again shortly", "DATABASE_UNAVAILABLE");
+            }
+            else if (Find<IOException>(exception) is { HResult: NoSpaceLeftOnDevice })
+            {
+                error = new ApiError(StatusCodes.Status507InsufficientStorage, "The server has no storage left for this request", "INSUFFICIENT_STORAGE");
+            }
             else
             {
                 context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("CustomModels.Errors")
@@ -30,5 +43,15 @@ public static class ErrorHandling
                 await ApiError.ForBareStatus(response.StatusCode).WriteAsync(response);
         });
         return app;
+    }
+
+    /// <summary>ENOSPC: .NET reports the errno of a failed write as the IOException's HResult.</summary>
+    const int NoSpaceLeftOnDevice = 28;
+
+    static T? Find<T>(Exception? exception) where T : Exception
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+            if (e is T found) return found;
+        return null;
     }
 }

@@ -31,6 +31,8 @@ public sealed class TestService : IAsyncDisposable
     }
 
     public StorageSettings Storage { get; }
+    /// <summary>The PostgreSQL database of this service, when it runs on PostgreSQL.</summary>
+    public string? PostgresDatabase => postgresDatabase;
     public Uri BaseAddress { get; }
     public IServiceProvider Services => app.Services;
 
@@ -64,7 +66,7 @@ public sealed class TestService : IAsyncDisposable
         return new TestService(app, options.Storage, new Uri(address), database);
     }
 
-    static string PostgresAdminConnectionString() =>
+    public static string PostgresAdminConnectionString() =>
         Environment.GetEnvironmentVariable("CUSTOMMODELS_TEST_POSTGRES") is { Length: > 0 } cs
             ? cs
             : throw new InvalidOperationException(
