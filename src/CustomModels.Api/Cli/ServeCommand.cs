@@ -46,10 +46,7 @@ public static class ServeCommand
             builder.Services.AddAppDatabase(storage).AddTraining().AddTrainingWorker().AddTranscription().AddTranscriptionWorker();
             using var host = builder.Build();
             using (var scope = host.Services.CreateScope())
-            {
                 await Database.MigrateAsync(scope.ServiceProvider.GetRequiredService<AppDbContext>(), storage, ct);
-                scope.ServiceProvider.GetRequiredService<BlobStore>().ClearStaleTemp(TimeSpan.FromHours(1));
-            }
             await host.RunAsync();
             return 0;
         });

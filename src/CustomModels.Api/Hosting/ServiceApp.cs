@@ -88,7 +88,6 @@ public static class ServiceApp
         using var scope = app.Services.CreateScope();
         var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
         await Database.MigrateAsync(db, options.Storage);
-        scope.ServiceProvider.GetRequiredService<BlobStore>().ClearStaleTemp(TimeSpan.FromHours(1));
         if (options.CreateFirstKey && !await db.Organizations.AnyAsync())
         {
             var org = await ApiKeys.CreateOrganizationAsync(db, "default");

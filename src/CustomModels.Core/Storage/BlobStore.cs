@@ -56,3 +56,24 @@ public sealed class BlobStore(StorageSettings storage)
             if (DateTime.UtcNow - entry.LastWriteTimeUtc > olderThan) DeleteQuietly(entry.FullName);
     }
 }
+
+/// <summary>
+/// Removes what uploads killed mid-way left under tmp/: an entry nobody has written for ten
+/// minutes belongs to no live request (a live upload writes continuously; Kestrel ends one that
+/// stalls), so API processes sharing the data folder never take each other's files.
+/// </summary>
+public sealed class TempSweeper(BlobStore blobs) : Microsoft.Extensions.Hosting.BackgroundService
+{
+    public static readonly TimeSpan Abandoned = TimeSpan.FromMinutes(10);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromMinutes(5));
+        try
+        {
+            do blobs.ClearStaleTemp(Abandoned);
+            while (await timer.WaitForNextTickAsync(stoppingToken));
+        }
+        catch (OperationCanceledException) { }
+    }
+}
