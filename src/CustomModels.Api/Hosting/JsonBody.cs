@@ -19,7 +19,8 @@ public static class JsonBody
         JsonNode? node;
         try
         {
-            node = await JsonNode.ParseAsync(request.Body, documentOptions: new JsonDocumentOptions { MaxDepth = 32 },
+            // A repeated property is refused here: JsonObject would otherwise throw on first access (a 500).
+            node = await JsonNode.ParseAsync(request.Body, documentOptions: new JsonDocumentOptions { MaxDepth = 32, AllowDuplicateProperties = false },
                 cancellationToken: request.HttpContext.RequestAborted);
         }
         catch (JsonException)
@@ -39,11 +40,34 @@ public static class JsonBody
         if (!present || node is null) return true;
         if (node is JsonValue v && v.GetValueKind() == JsonValueKind.String)
         {
-            value = v.GetValue<string>();
-            return true;
+            if (!TryGetText(v, out value)) errors[field] = "Must be valid Unicode text (a \\u escape names half a surrogate pair)";
+            // PostgreSQL cannot store U+0000 in text (SQLite can): refused on both, so both behave alike.
+            else if (value!.Contains('\0')) errors[field] = "Must not contain the NUL character (\\u0000)";
+            else return true;
+            value = null;
+            return false;
         }
         errors[field] = "Must be a string";
         return false;
+    }
+
+    /// <summary>
+    /// The string of a JSON string value; false for one that is not a string or that cannot be a
+    /// .NET string at all (an escaped lone surrogate such as "\\ud800", on which reading throws).
+    /// </summary>
+    public static bool TryGetText(JsonNode? node, out string? value)
+    {
+        value = null;
+        if (node is not JsonValue v || v.GetValueKind() != JsonValueKind.String) return false;
+        try
+        {
+            value = v.GetValue<string>();
+            return true;
+        }
+        catch (InvalidOperationException)
+        {
+            return false;
+        }
     }
 
     /// <summary>Length as people and PostgreSQL count it: in Unicode code points, not UTF-16 units.</summary>

@@ -30,6 +30,8 @@ public sealed record ServiceOptions
     public UploadLimits Uploads { get; init; } = UploadLimits.FromEnvironment();
     public TrainingWorkerOptions Worker { get; init; } = TrainingWorkerOptions.FromEnvironment();
     public TranscriptionOptions Transcription { get; init; } = TranscriptionOptions.FromEnvironment();
+    /// <summary>How long a client may take to send its request headers (Kestrel's default is 30 s).</summary>
+    public TimeSpan RequestHeadersTimeout { get; init; } = TimeSpan.FromSeconds(10);
 }
 
 /// <summary>The HTTP service, assembled: one line per concern.</summary>
@@ -43,6 +45,13 @@ public static class ServiceApp
         {
             k.AddServerHeader = false;
             k.Limits.MaxRequestBodySize = 10 * 1024 * 1024; // JSON bodies; uploads raise it per endpoint
+            // Slow clients must not hold connections open for long (slowloris): every client's headers
+            // arrive within seconds, so a third of Kestrel's 30 s default is plenty; a body must keep
+            // coming at 240 bytes/s after a 5 s grace (Kestrel's default, kept explicit because uploads
+            // lift the size cap and lean on it); 32 KB of headers at most (431 beyond).
+            k.Limits.RequestHeadersTimeout = options.RequestHeadersTimeout;
+            k.Limits.MinRequestBodyDataRate = new Microsoft.AspNetCore.Server.Kestrel.Core.MinDataRate(bytesPerSecond: 240, gracePeriod: TimeSpan.FromSeconds(5));
+            k.Limits.MaxRequestHeadersTotalSize = 32 * 1024;
         });
         builder.Logging.AddFilter("Microsoft.EntityFrameworkCore", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.AspNetCore.DataProtection", LogLevel.Error);

@@ -175,7 +175,7 @@ public static class ModelsApi
     static void RejectChange(JsonObject body, string field, string current, Dictionary<string, string> errors)
     {
         if (!body.TryGetPropertyValue(field, out var node)) return;
-        var same = node is JsonValue v && v.TryGetValue<string>(out var s) && s == current;
+        var same = JsonBody.TryGetText(node, out var s) && s == current;
         if (!same) errors[field] = $"Cannot be changed after creation (is '{current}')";
     }
 }

@@ -44,8 +44,9 @@ public sealed class UploadReader(HttpContext context, BlobStore blobs, UploadLim
     public async Task ReadMultipartAsync(CancellationToken ct)
     {
         var boundary = HeaderUtilities.RemoveQuotes(MediaTypeHeaderValue.Parse(context.Request.ContentType).Boundary).Value;
-        if (string.IsNullOrEmpty(boundary))
-            throw new UploadRejected(ApiError.BadRequest("multipart/form-data needs a boundary", "MALFORMED_MULTIPART"));
+        // RFC 2046 allows 1 to 70 characters; a longer one would not even fit MultipartReader's buffer (it throws).
+        if (string.IsNullOrEmpty(boundary) || boundary.Length > 70)
+            throw new UploadRejected(ApiError.BadRequest("multipart/form-data needs a boundary of 1 to 70 characters", "MALFORMED_MULTIPART"));
         var reader = new MultipartReader(boundary, context.Request.Body) { HeadersLengthLimit = 16 * 1024, BodyLengthLimit = null };
         try
         {

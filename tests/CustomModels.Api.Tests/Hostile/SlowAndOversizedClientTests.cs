@@ -1,0 +1,120 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using CustomModels.Api.Tests.Infrastructure;
+
+namespace CustomModels.Api.Tests.Hostile;
+
+/// <summary>The service with a short header timeout, so that a test of it takes seconds.</summary>
+public sealed class ShortHeaderTimeoutService : IAsyncLifetime
+{
+    public static readonly TimeSpan HeadersTimeout = TimeSpan.FromSeconds(2);
+    public TestService Service { get; private set; } = null!;
+    public async Task InitializeAsync() =>
+        Service = await TestService.StartAsync(DatabaseKind.Sqlite, o => o with { RequestHeadersTimeout = HeadersTimeout });
+    public async Task DisposeAsync() => await Service.DisposeAsync();
+}
+
+/// <summary>Oversized headers and slow clients are cut off by Kestrel's limits, without a 5xx and without holding up anyone else.</summary>
+public sealed class SlowAndOversizedClientTests(ShortHeaderTimeoutService fixture) : IClassFixture<ShortHeaderTimeoutService>
+{
+    readonly TestService service = fixture.Service;
+
+    [Fact]
+    public async Task A_100_KB_header_is_refused_with_431_and_the_service_keeps_answering()
+    {
+        var org = await service.CreateOrganizationAsync();
+        var request = new RawRequest("GET", HostileGen.ModelsPath,
+            [("Host", service.BaseAddress.Authority), ("Authorization", "Bearer " + org.Key), ("X-Padding", new string('p', 100 * 1024))], []);
+        var response = await RawHttp.SendAsync(service.BaseAddress, request);
+        Assert.Equal(431, response!.Status);
+        Contract.AssertHonours(request, response, service.Storage.DataDirectory);
+
+        await (await org.Client().GetAsync(HostileGen.ModelsPath)).AssertOkAsync();
+    }
+
+    [Fact]
+    public async Task A_client_sending_its_headers_byte_by_byte_is_cut_off_and_others_are_served_meanwhile()
+    {
+        var org = await service.CreateOrganizationAsync();
+        var client = org.Client();
+        var head = Encoding.ASCII.GetBytes($"GET {HostileGen.ModelsPath} HTTP/1.1\r\nHost: {service.BaseAddress.Authority}\r\nAuthorization: Bearer {org.Key}\r\nX-Slow: " + new string('s', 1000));
+        var clock = Stopwatch.StartNew();
+        var slow = Enumerable.Range(0, 20).Select(_ => TrickleAsync(head, TimeSpan.FromMilliseconds(200))).ToList();
+
+        // While twenty clients trickle, everyone else is answered at once.
+        for (var i = 0; i < 10; i++)
+        {
+            var answered = Stopwatch.StartNew();
+            await (await client.GetAsync(HostileGen.ModelsPath)).AssertOkAsync();
+            Assert.True(answered.Elapsed < TimeSpan.FromSeconds(1), $"a request took {answered.Elapsed} beside slow clients");
+            await Task.Delay(100);
+        }
+
+        foreach (var answer in await Task.WhenAll(slow))
+            Assert.True(answer is null or { Status: 408 or 400 }, $"a slow client got {answer?.Status}: {answer?.Body}");
+        Assert.True(clock.Elapsed < ShortHeaderTimeoutService.HeadersTimeout + TimeSpan.FromSeconds(5),
+            $"slow clients were held for {clock.Elapsed}, past the header timeout of {ShortHeaderTimeoutService.HeadersTimeout}");
+    }
+
+    [Theory]
+    [InlineData("POST", "", "application/json")]
+    [InlineData("PUT", "/{id}/data", "multipart/form-data; boundary=xyzzy")]
+    public async Task A_client_that_stops_mid_body_is_answered_408_in_the_error_shape(string method, string path, string contentType)
+    {
+        var org = await service.CreateOrganizationAsync();
+        var id = (long)(await org.Client().CreateModelAsync())["id"]!;
+        var request = new RawRequest(method, HostileGen.ModelsPath + path.Replace("{id}", id.ToString()),
+            [("Host", service.BaseAddress.Authority), ("Authorization", "Bearer " + org.Key), ("Content-Type", contentType)],
+            Encoding.ASCII.GetBytes(contentType.StartsWith("multipart") ? "--xyzzy\r\nContent-Disposition: form-data; name=\"type\"\r\n\r\ntr" : "{\"name\":"))
+        { DeclaredLength = 100_000 };
+
+        using var tcp = new TcpClient();
+        await tcp.ConnectAsync(service.BaseAddress.Host, service.BaseAddress.Port);
+        var stream = tcp.GetStream();
+        await stream.WriteAsync(request.Head());
+        await stream.WriteAsync(request.Body);
+        // ...and then nothing more, with the connection left open: Kestrel's minimum body rate ends the wait.
+        var clock = Stopwatch.StartNew();
+        var answer = new MemoryStream();
+        using var giveUp = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        var buffer = new byte[8192];
+        int read;
+        while ((read = await stream.ReadAsync(buffer, giveUp.Token)) > 0) answer.Write(buffer, 0, read);
+        var response = RawHttp.Parse(answer.ToArray());
+
+        Assert.Equal(408, response.Status);
+        Contract.AssertHonours(request, response, service.Storage.DataDirectory);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(12), $"a stalled body was waited for {clock.Elapsed}");
+        Assert.Empty(Directory.Exists(Path.Combine(service.Storage.DataDirectory, "tmp"))
+            ? Directory.EnumerateFiles(Path.Combine(service.Storage.DataDirectory, "tmp")) : []);
+    }
+
+    /// <summary>Sends the bytes one at a time; returns what the server answered, or null if it just closed.</summary>
+    async Task<RawResponse?> TrickleAsync(byte[] bytes, TimeSpan pause)
+    {
+        using var tcp = new TcpClient();
+        await tcp.ConnectAsync(service.BaseAddress.Host, service.BaseAddress.Port);
+        var stream = tcp.GetStream();
+        using var giveUp = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        try
+        {
+            foreach (var b in bytes)
+            {
+                await stream.WriteAsync(new[] { b }, giveUp.Token);
+                await Task.Delay(pause, giveUp.Token);
+                if (tcp.Client.Poll(0, SelectMode.SelectRead)) break; // the server answered or closed
+            }
+            var answer = new MemoryStream();
+            var buffer = new byte[8192];
+            int read;
+            while ((read = await stream.ReadAsync(buffer, giveUp.Token)) > 0) answer.Write(buffer, 0, read);
+            return answer.Length == 0 ? null : RawHttp.Parse(answer.ToArray());
+        }
+        catch (IOException)
+        {
+            return null; // reset by the server
+        }
+    }
+}
