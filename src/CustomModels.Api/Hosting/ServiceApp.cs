@@ -70,7 +70,7 @@ public static class ServiceApp
         });
         builder.Services.AddApiKeyAuth();
         builder.Services.AddKeyRateLimits();
-        builder.Services.AddOpenApi();
+        builder.Services.AddApiDocument();
 
         var app = builder.Build();
         app.UseApiErrors();
