@@ -58,6 +58,8 @@ public sealed class ErrorShapeTests(SqliteService fixture) : IClassFixture<Sqlit
         var paths = doc["paths"]!.AsObject();
         Assert.Contains("/api/v3/custom_models", paths.Select(p => p.Key));
         Assert.Contains("/api/v3/custom_models/{id}", paths.Select(p => p.Key));
+        Assert.Equal("Custom Models API", (string?)doc["info"]!["title"]);
+        Assert.Equal("bearer", (string?)doc["components"]!["securitySchemes"]!["bearer"]!["scheme"]);
         var page = await client.GetAsync("/scalar/");
         Assert.Equal(HttpStatusCode.OK, page.StatusCode);
         Assert.Contains("openapi/v1.json", await page.Content.ReadAsStringAsync());
