@@ -37,7 +37,9 @@ public static class SpeechLmCommands
             var outputPath = parseResult.GetValue(output)!;
 
             var stopwatch = Stopwatch.StartNew();
-            var estimate = KneserNeyEstimator.Estimate(TranscriptNormalizer.ReadLines(RequireFile(inputPath)), n);
+            LanguageModelEstimate estimate;
+            using (var text = new FileStream(RequireFile(inputPath), FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1, FileOptions.SequentialScan))
+                estimate = KneserNeyEstimator.Estimate(text, n);
             ArpaWriter.Write(estimate.Model, outputPath);
             stopwatch.Stop();
 

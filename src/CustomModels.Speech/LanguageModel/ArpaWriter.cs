@@ -12,52 +12,89 @@ namespace CustomModels.Speech.LanguageModel;
 /// </summary>
 public static class ArpaWriter
 {
+    /// <summary>N-grams formatted per task: small enough to share the work between cores, large enough to be worth a task.</summary>
+    private const int ChunkSize = 32 * 1024;
+
     public static void Write(BackoffLanguageModel model, string path)
     {
-        using var writer = new StreamWriter(path, append: false, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false), bufferSize: 1 << 16);
-        Write(model, writer);
+        using var stream = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 1 << 16);
+        Write(model, stream);
     }
 
     public static void Write(BackoffLanguageModel model, TextWriter writer)
     {
-        writer.NewLine = "\n";
-        writer.WriteLine(@"\data\");
-        for (var n = 1; n <= model.Order; n++) writer.WriteLine($"ngram {n}={model.NGramCount(n)}");
-
-        var vocabulary = model.Vocabulary;
-        Span<char> number = stackalloc char[32];
-        for (var n = 1; n <= model.Order; n++)
-        {
-            writer.WriteLine();
-            writer.WriteLine($@"\{n}-grams:");
-            var section = model.Section(n);
-            var ids = new int[n];
-            for (var i = 0; i < section.Count; i++)
-            {
-                WriteNumber(writer, section.LogProbabilities[i], number);
-                PackedNGram.Unpack(section.Keys[i], ids);
-                for (var w = 0; w < n; w++)
-                {
-                    writer.Write(w == 0 ? '\t' : ' ');
-                    writer.Write(vocabulary[ids[w]]);
-                }
-                if (n < model.Order)
-                {
-                    writer.Write('\t');
-                    WriteNumber(writer, section.LogBackoff(i), number);
-                }
-                writer.Write('\n');
-            }
-        }
-        writer.WriteLine();
-        writer.WriteLine(@"\end\");
+        using var buffer = new MemoryStream();
+        Write(model, buffer);
+        writer.Write(Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length));
     }
 
-    private static void WriteNumber(TextWriter writer, float value, Span<char> buffer)
+    /// <summary>Writes the model as UTF-8 (no byte order mark) to <paramref name="stream"/>, which stays open.</summary>
+    public static void Write(BackoffLanguageModel model, Stream stream)
+    {
+        var header = new StringBuilder();
+        header.Append("\\data\\\n");
+        for (var n = 1; n <= model.Order; n++) header.Append(CultureInfo.InvariantCulture, $"ngram {n}={model.NGramCount(n)}\n");
+        WriteAscii(stream, header.ToString());
+
+        // Formatting the numbers is most of the work: chunks of each section are formatted on
+        // all cores into their own buffers, then written in order.
+        var words = model.Vocabulary.Select(Encoding.UTF8.GetBytes).ToArray();
+        for (var n = 1; n <= model.Order; n++)
+        {
+            WriteAscii(stream, $"\n\\{n}-grams:\n");
+            var section = model.Section(n);
+            var chunks = new byte[(section.Count + ChunkSize - 1) / ChunkSize][];
+            var lengths = new int[chunks.Length];
+            var order = n;
+            Parallel.For(0, chunks.Length, c =>
+            {
+                var start = c * ChunkSize;
+                var end = Math.Min(start + ChunkSize, section.Count);
+                chunks[c] = FormatLines(section, order, model.Order, words, start, end, out lengths[c]);
+            });
+            for (var c = 0; c < chunks.Length; c++) stream.Write(chunks[c], 0, lengths[c]);
+        }
+        WriteAscii(stream, "\n\\end\\\n");
+    }
+
+    private static byte[] FormatLines(NGramSection section, int n, int modelOrder, byte[][] words, int start, int end, out int length)
+    {
+        var buffer = new byte[(end - start) * (24 + 12 * n) + 64];
+        var position = 0;
+        Span<int> ids = stackalloc int[n];
+        for (var i = start; i < end; i++)
+        {
+            PackedNGram.Unpack(section.Keys[i], ids);
+            // Two numbers of at most 16 bytes, the words, the separators and the newline.
+            var needed = 40 + n;
+            foreach (var id in ids) needed += words[id].Length;
+            if (position + needed > buffer.Length) Array.Resize(ref buffer, Math.Max(buffer.Length * 2, position + needed));
+
+            position += FormatNumber(section.LogProbabilities[i], buffer.AsSpan(position));
+            for (var w = 0; w < n; w++)
+            {
+                buffer[position++] = (byte)(w == 0 ? '\t' : ' ');
+                words[ids[w]].CopyTo(buffer.AsSpan(position));
+                position += words[ids[w]].Length;
+            }
+            if (n < modelOrder)
+            {
+                buffer[position++] = (byte)'\t';
+                position += FormatNumber(section.LogBackoff(i), buffer.AsSpan(position));
+            }
+            buffer[position++] = (byte)'\n';
+        }
+        length = position;
+        return buffer;
+    }
+
+    private static int FormatNumber(float value, Span<byte> destination)
     {
         if (!float.IsFinite(value)) throw new InvalidOperationException($"internal error: model value {value} is not finite");
         value += 0f; // -0 reads oddly; +0 is the same number
-        value.TryFormat(buffer, out var written, "R", CultureInfo.InvariantCulture);
-        writer.Write(buffer[..written]);
+        value.TryFormat(destination, out var written, "R", CultureInfo.InvariantCulture);
+        return written;
     }
+
+    private static void WriteAscii(Stream stream, string text) => stream.Write(Encoding.ASCII.GetBytes(text));
 }

@@ -38,27 +38,83 @@ internal sealed class CorpusCount
 
     public static CorpusCount Run(IEnumerable<string> lines, int order)
     {
-        // Pass 1: words to ids in order of appearance; the corpus kept as one array of ids.
-        var firstSeenIds = new Dictionary<string, int>(StringComparer.Ordinal);
-        var firstSeenWords = new List<string>();
-        var tokens = new List<int>();
-        var sentenceLengths = new List<int>();
-        foreach (var line in lines)
+        var tokens = new Tokens();
+        foreach (var line in lines) tokens.AddSentence(TranscriptNormalizer.Words(line));
+        return Run(tokens, order);
+    }
+
+    /// <summary>As <see cref="Run(IEnumerable{string}, int)"/> on the lines of UTF-8 text, with the same result.</summary>
+    /// <exception cref="TranscriptEncodingException">The text is not UTF-8.</exception>
+    public static CorpusCount Run(Stream utf8Text, int order)
+    {
+        // Most lines of a corpus are plain ASCII words: those are split and looked up from their
+        // bytes, without a string per line or word; any other line takes the string path.
+        var tokens = new Tokens();
+        var ranges = new List<Range>();
+        TranscriptNormalizer.ForEachLine(utf8Text, (line, offset) =>
         {
-            var words = TranscriptNormalizer.Words(line);
-            if (words.Count == 0) continue;
-            foreach (var word in words)
-            {
-                ref var id = ref CollectionsMarshal.GetValueRefOrAddDefault(firstSeenIds, word, out var exists);
-                if (!exists)
-                {
-                    id = firstSeenWords.Count;
-                    firstSeenWords.Add(word);
-                }
-                tokens.Add(id);
-            }
-            sentenceLengths.Add(words.Count);
+            if (TranscriptNormalizer.TryAsciiWords(line, ranges)) tokens.AddSentence(line, ranges);
+            else tokens.AddSentence(TranscriptNormalizer.Words(TranscriptNormalizer.DecodeLine(line, offset)));
+        });
+        return Run(tokens, order);
+    }
+
+    /// <summary>Pass 1: words to ids in order of appearance; the corpus kept as one array of ids.</summary>
+    private sealed class Tokens
+    {
+        public readonly Dictionary<string, int> FirstSeenIds = new(StringComparer.Ordinal);
+        public readonly List<string> FirstSeenWords = [];
+        public readonly List<int> Ids = [];
+        public readonly List<int> SentenceLengths = [];
+        private readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> _lookup;
+        private char[] _word = new char[64];
+
+        public Tokens() => _lookup = FirstSeenIds.GetAlternateLookup<ReadOnlySpan<char>>();
+
+        public void AddSentence(IReadOnlyList<string> words)
+        {
+            if (words.Count == 0) return;
+            foreach (var word in words) Ids.Add(IdOf(word));
+            SentenceLengths.Add(words.Count);
         }
+
+        /// <summary>A sentence of ASCII words given as ranges of <paramref name="line"/>, lower-cased here.</summary>
+        public void AddSentence(ReadOnlySpan<byte> line, List<Range> words)
+        {
+            if (words.Count == 0) return;
+            foreach (var range in words)
+            {
+                var bytes = line[range];
+                if (bytes.Length > _word.Length) _word = new char[bytes.Length * 2];
+                for (var i = 0; i < bytes.Length; i++) _word[i] = (char)(bytes[i] is >= (byte)'A' and <= (byte)'Z' ? bytes[i] | 0x20 : bytes[i]);
+                Ids.Add(IdOf(_word.AsSpan(0, bytes.Length)));
+            }
+            SentenceLengths.Add(words.Count);
+        }
+
+        private int IdOf(ReadOnlySpan<char> word)
+        {
+            if (_lookup.TryGetValue(word, out var id)) return id;
+            return IdOf(word.ToString());
+        }
+
+        private int IdOf(string word)
+        {
+            ref var id = ref CollectionsMarshal.GetValueRefOrAddDefault(FirstSeenIds, word, out var exists);
+            if (!exists)
+            {
+                id = FirstSeenWords.Count;
+                FirstSeenWords.Add(word);
+            }
+            return id;
+        }
+    }
+
+    private static CorpusCount Run(Tokens pass1, int order)
+    {
+        var firstSeenWords = pass1.FirstSeenWords;
+        var tokens = pass1.Ids;
+        var sentenceLengths = pass1.SentenceLengths;
         if (tokens.Count == 0) throw new InvalidDataException("the training text has no words (after normalization every line is empty)");
         if (firstSeenWords.Count + 3 > PackedNGram.MaxVocabularySize)
             throw new InvalidDataException($"the training text has {firstSeenWords.Count} distinct words; at most {PackedNGram.MaxVocabularySize - 3} are supported");

@@ -28,10 +28,28 @@ public static class KneserNeyEstimator
     public static LanguageModelEstimate Estimate(IEnumerable<string> lines, int order = DefaultOrder)
     {
         ArgumentNullException.ThrowIfNull(lines);
+        CheckOrder(order);
+        return Estimate(CorpusCount.Run(lines, order));
+    }
+
+    /// <summary>As <see cref="Estimate(IEnumerable{string}, int)"/> on the lines of UTF-8 text (a file's contents), only faster.</summary>
+    /// <exception cref="CustomModels.Speech.Text.TranscriptEncodingException">The text is not UTF-8.</exception>
+    /// <exception cref="InvalidDataException">The text has no words.</exception>
+    public static LanguageModelEstimate Estimate(Stream utf8Text, int order = DefaultOrder)
+    {
+        ArgumentNullException.ThrowIfNull(utf8Text);
+        CheckOrder(order);
+        return Estimate(CorpusCount.Run(utf8Text, order));
+    }
+
+    private static void CheckOrder(int order)
+    {
         if (order is < MinOrder or > MaxOrder)
             throw new ArgumentOutOfRangeException(nameof(order), order, $"the n-gram order must be from {MinOrder} to {MaxOrder}");
+    }
 
-        var corpus = CorpusCount.Run(lines, order);
+    private static LanguageModelEstimate Estimate(CorpusCount corpus)
+    {
         var counts = AdjustCounts.Run(corpus);
         var countsOfCounts = counts.Select(c => c.CountsOfCounts()).ToArray();
         var discounts = countsOfCounts.Select(KneserNeyDiscount.FromCountsOfCounts).ToArray();

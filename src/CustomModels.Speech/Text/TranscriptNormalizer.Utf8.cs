@@ -70,6 +70,92 @@ public static partial class TranscriptNormalizer
         }
     }
 
+    /// <summary>A line of a UTF-8 stream, without its line end; <paramref name="offset"/> is that of its first byte.</summary>
+    internal delegate void Utf8LineAction(ReadOnlySpan<byte> line, long offset);
+
+    /// <summary>
+    /// <see cref="ReadLines(Stream)"/> without a string per line: each line's bytes (not yet
+    /// checked to be UTF-8; <see cref="DecodeUtf8(ReadOnlySpan{byte}, long)"/> does that) go to
+    /// <paramref name="action"/>, for readers that can use most lines as bytes.
+    /// </summary>
+    internal static void ForEachLine(Stream stream, Utf8LineAction action)
+    {
+        var buffer = new byte[256 * 1024];
+        var filled = 0;
+        long bufferOffset = 0;
+        var start = 0;
+        var byteOrderMarkChecked = false;
+        while (true)
+        {
+            if (start == 0 && filled == buffer.Length) Array.Resize(ref buffer, buffer.Length * 2);
+            var read = stream.Read(buffer, filled, buffer.Length - filled);
+            filled += read;
+
+            if (!byteOrderMarkChecked && (filled >= ByteOrderMark.Length || read == 0))
+            {
+                if (buffer.AsSpan(0, filled).StartsWith(ByteOrderMark)) start = ByteOrderMark.Length;
+                byteOrderMarkChecked = true;
+            }
+
+            int newline;
+            while ((newline = buffer.AsSpan(start, filled - start).IndexOf((byte)'\n')) >= 0)
+            {
+                Line(buffer, start, newline, bufferOffset, action);
+                start += newline + 1;
+            }
+
+            if (read == 0)
+            {
+                if (start < filled) Line(buffer, start, filled - start, bufferOffset, action);
+                return;
+            }
+
+            Buffer.BlockCopy(buffer, start, buffer, 0, filled - start);
+            bufferOffset += start;
+            filled -= start;
+            start = 0;
+        }
+
+        static void Line(byte[] buffer, int start, int length, long bufferOffset, Utf8LineAction action)
+        {
+            if (length > 0 && buffer[start + length - 1] == '\r') length--;
+            action(buffer.AsSpan(start, length), bufferOffset + start);
+        }
+    }
+
+    /// <summary>
+    /// The normalized words of a line that is plain ASCII text without digits, '%' or '&amp;'
+    /// (most corpus lines), straight from its bytes: each word is a range of the line, to be
+    /// lower-cased by the caller. The rules are those of <see cref="Words(string)"/> for such
+    /// text: runs of letters are words, an apostrophe between two letters belongs to its word,
+    /// every other character separates words.
+    /// </summary>
+    /// <returns>False, with <paramref name="words"/> unspecified, when the line needs <see cref="Words(string)"/>.</returns>
+    internal static bool TryAsciiWords(ReadOnlySpan<byte> line, List<Range> words)
+    {
+        words.Clear();
+        var wordStart = -1;
+        for (var i = 0; i < line.Length; i++)
+        {
+            var b = line[i];
+            if (IsAsciiLetter(b))
+            {
+                if (wordStart < 0) wordStart = i;
+                continue;
+            }
+            if (b >= 0x80 || b is (>= (byte)'0' and <= (byte)'9') or (byte)'%' or (byte)'&') return false;
+            if (b == '\'' && wordStart >= 0 && i + 1 < line.Length && IsAsciiLetter(line[i + 1])) continue;
+            if (wordStart >= 0) words.Add(wordStart..i);
+            wordStart = -1;
+        }
+        if (wordStart >= 0) words.Add(wordStart..line.Length);
+        return true;
+    }
+
+    private static bool IsAsciiLetter(byte b) => (uint)((b | 0x20) - 'a') <= 'z' - 'a';
+
+    internal static string DecodeLine(ReadOnlySpan<byte> line, long offset) => DecodeUtf8(line, offset);
+
     private static string DecodeLine(byte[] buffer, int start, int length, long bufferOffset)
     {
         if (length > 0 && buffer[start + length - 1] == '\r') length--;

@@ -212,3 +212,43 @@ public class KneserNeyEstimatorTests
         }
     }
 }
+
+public class KneserNeyEstimatorStreamTests
+{
+    [Fact]
+    public void Estimating_from_utf8_text_gives_the_same_model_as_from_its_lines()
+    {
+        // Lines the byte-level path takes (plain ASCII, capitals, apostrophes inside and around
+        // words, punctuation, tabs) and lines it hands to the string path (digits, %, &, non-ASCII).
+        string[] lines =
+        [
+            "The cat's mat, the CAT'S hat.", "'quoted' words' and don't-stop", "", "   ", "it's 25 past 3rd",
+            "50% of R&D", "Café déjà vu", "the cat sat\ton the mat", "ends with an apostrophe'", "x'y ''z a'",
+            "the dog sat on the log", "The cat ate the dog.", "ﬁne ２５ items", "the cat sat on the mat",
+        ];
+        var text = "\uFEFF" + string.Join("\r\n", lines) + "\n" + string.Join("\n", KneserNeyEstimatorTests.GeneratedCorpus(200, 5));
+
+        var fromLines = KneserNeyEstimator.Estimate(text.TrimStart('\uFEFF').Replace("\r\n", "\n").Split('\n'), order: 4);
+        var fromText = KneserNeyEstimator.Estimate(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(text)), order: 4);
+
+        Assert.Equal(Arpa(fromLines.Model), Arpa(fromText.Model));
+        Assert.Equal(fromLines.Sentences, fromText.Sentences);
+        Assert.Equal(fromLines.Words, fromText.Words);
+    }
+
+    [Fact]
+    public void Text_that_is_not_utf8_is_refused_with_the_offset_of_the_bad_byte()
+    {
+        byte[] bytes = [.. "good line\nbad "u8.ToArray(), 0xFF, .. " line\n"u8.ToArray()];
+
+        var error = Assert.Throws<CustomModels.Speech.Text.TranscriptEncodingException>(() => KneserNeyEstimator.Estimate(new MemoryStream(bytes)));
+        Assert.Equal(14, error.ByteOffset);
+    }
+
+    private static string Arpa(BackoffLanguageModel model)
+    {
+        var writer = new StringWriter();
+        ArpaWriter.Write(model, writer);
+        return writer.ToString();
+    }
+}
