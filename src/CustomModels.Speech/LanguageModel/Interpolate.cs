@@ -34,7 +34,7 @@ internal static class Interpolate
             var current = new double[keys.Length];
             for (var i = 0; i < keys.Length; i++)
             {
-                var suffix = Array.BinarySearch(lowerKeys, PackedNGram.Suffix(keys[i], n - 1));
+                var suffix = PackedNGram.IndexOf(lowerKeys, PackedNGram.Suffix(keys[i], n - 1));
                 if (suffix < 0) throw new InvalidOperationException($"internal error: a {n}-gram has no {n - 1}-gram suffix");
                 current[i] = initial[n - 1].Probabilities[i] + initial[n - 1].ContextGammas[i] * lower[suffix];
             }
@@ -54,10 +54,13 @@ internal static class Interpolate
             {
                 logBackoffs = new float[keys.Length]; // 0: not a context, nothing to back off from
                 var above = initial[n];
+                // The contexts are sorted like the keys, so one forward walk finds them all.
+                var index = 0;
                 for (var c = 0; c < above.Contexts.Length; c++)
                 {
-                    var index = Array.BinarySearch(keys, above.Contexts[c]);
-                    if (index < 0) throw new InvalidOperationException($"internal error: a {n + 1}-gram context is not a {n}-gram");
+                    while (index < keys.Length && keys[index] < above.Contexts[c]) index++;
+                    if (index == keys.Length || keys[index] != above.Contexts[c])
+                        throw new InvalidOperationException($"internal error: a {n + 1}-gram context is not a {n}-gram");
                     logBackoffs[index] = LogWeight(above.Gammas[c]);
                 }
             }

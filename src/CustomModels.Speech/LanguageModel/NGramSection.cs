@@ -13,11 +13,7 @@ internal sealed class NGramSection(UInt128[] keys, float[] logProbabilities, flo
     public int Count => Keys.Length;
 
     /// <summary>Index of the n-gram, or −1.</summary>
-    public int IndexOf(UInt128 key)
-    {
-        var index = Array.BinarySearch(Keys, key);
-        return index >= 0 ? index : -1;
-    }
+    public int IndexOf(UInt128 key) => PackedNGram.IndexOf(Keys, key);
 
     public float LogBackoff(int index) => LogBackoffs?[index] ?? 0;
 }
