@@ -15,13 +15,13 @@ public static class AudioConverter
         var temporaryPath = outputPath + ".partial";
         try
         {
-            AudioInfo info;
+            // The caller is told what the input was: ffprobe measures it (the conversion alone does not say).
+            var info = await AudioProbe.ProbeAsync(inputPath, cancellationToken);
             await using (var audio = await PcmAudioStream.OpenAsync(inputPath, cancellationToken))
             await using (var output = File.Create(temporaryPath))
             {
                 await audio.Pcm.CopyToAsync(output, cancellationToken);
                 await audio.CompleteAsync(cancellationToken);
-                info = audio.Info;
             }
             File.Move(temporaryPath, outputPath, overwrite: true);
             return info;

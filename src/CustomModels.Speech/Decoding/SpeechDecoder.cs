@@ -16,7 +16,7 @@ public sealed class SpeechDecoder : IDisposable
 {
     public const int SampleRate = 16000;
     private const int BytesPerSample = 2;
-    private const int ReadBlockSamples = SampleRate / 4;
+    private const int ReadBlockBytes = SampleRate / 4 * BytesPerSample;
 
     private readonly SafeDecoderHandle _decoder;
     private readonly IntPtr _logMath;
@@ -28,7 +28,8 @@ public sealed class SpeechDecoder : IDisposable
         _decoder = decoder;
         _logMath = ps_get_logmath(decoder);
         _framesPerSecond = settings.Parameters.TryGetValue("-frate", out var frate) ? double.Parse(frate) : 100;
-        _maxUtteranceSamples = (int)(settings.MaxUtteranceSeconds * SampleRate);
+        // At least one block read, so that every full buffer holds a block to cut.
+        _maxUtteranceSamples = Math.Max((int)(settings.MaxUtteranceSeconds * SampleRate), ReadBlockBytes / BytesPerSample);
     }
 
     /// <summary>A decoder with the base dictionary and language model only.</summary>
@@ -193,8 +194,12 @@ public sealed class SpeechDecoder : IDisposable
     private static InvalidOperationException NativeFailure(string function, IEnumerable<string> arguments) =>
         new($"{function} failed ({string.Join(' ', arguments)})");
 
-    /// <summary>Decodes an audio file in any format ffmpeg reads, converting it on the fly.</summary>
+    /// <summary>
+    /// Decodes an audio file in any format ffmpeg reads, converting it on the fly; a 16 kHz mono
+    /// 16-bit PCM WAV file is read directly (the same samples, no ffmpeg process).
+    /// </summary>
     /// <param name="progress">Told the seconds of audio decoded so far, after each utterance.</param>
+    /// <exception cref="AudioDecodeException">The file is not usable audio (with ffmpeg's reason).</exception>
     public async Task<Transcript> DecodeFileAsync(string audioPath, CancellationToken cancellationToken = default,
         IProgress<double>? progress = null)
     {
@@ -206,60 +211,61 @@ public sealed class SpeechDecoder : IDisposable
 
     /// <summary>
     /// Decodes 16 kHz mono 16-bit little-endian PCM read in blocks from <paramref name="pcm"/>.
-    /// Memory holds at most one utterance (<see cref="DecoderSettings.MaxUtteranceSeconds"/>).
-    /// <paramref name="progress"/> is told the seconds decoded after each utterance, so long audio shows real progress.
+    /// Memory holds at most one utterance (<see cref="DecoderSettings.MaxUtteranceSeconds"/>): the
+    /// blocks are read straight into a pooled utterance buffer, which pocketsphinx reads in place.
+    /// Cancellation is seen before every block. <paramref name="progress"/> is told the seconds
+    /// decoded after each utterance, so long audio shows real progress.
     /// </summary>
     public async Task<Transcript> DecodeAsync(Stream pcm, CancellationToken cancellationToken = default,
         IProgress<double>? progress = null)
     {
-        var buffer = ArrayPool<short>.Shared.Rent(Math.Max(_maxUtteranceSamples, ReadBlockSamples * 2));
-        var readBlock = new byte[ReadBlockSamples * BytesPerSample];
+        var capacity = _maxUtteranceSamples * BytesPerSample;
+        var buffer = ArrayPool<byte>.Shared.Rent(capacity);
         var words = new List<RecognizedWord>();
         var text = new List<string>();
         long utteranceStartSample = 0;
-        int buffered = 0, pendingByte = -1;
+        var buffered = 0; // bytes
         try
         {
             while (true)
             {
-                var offset = 0;
-                if (pendingByte >= 0) { readBlock[0] = (byte)pendingByte; offset = 1; pendingByte = -1; }
-                var read = await pcm.ReadAsync(readBlock.AsMemory(offset), cancellationToken);
+                cancellationToken.ThrowIfCancellationRequested();
+                var read = await pcm.ReadAsync(buffer.AsMemory(buffered, Math.Min(ReadBlockBytes, capacity - buffered)),
+                    cancellationToken);
                 if (read == 0) break;
-                var bytes = offset + read;
-                if (bytes % 2 == 1) pendingByte = readBlock[--bytes];
-                var samples = MemoryMarshal.Cast<byte, short>(readBlock.AsSpan(0, bytes));
-                while (samples.Length > 0)
-                {
-                    var take = Math.Min(samples.Length, _maxUtteranceSamples - buffered);
-                    samples[..take].CopyTo(buffer.AsSpan(buffered));
-                    buffered += take;
-                    samples = samples[take..];
-                    if (buffered < _maxUtteranceSamples) continue;
+                buffered += read;
+                if (buffered < capacity) continue;
 
-                    var cut = QuietestPoint(buffer.AsSpan(_maxUtteranceSamples / 2, _maxUtteranceSamples / 2))
-                              + _maxUtteranceSamples / 2;
-                    cancellationToken.ThrowIfCancellationRequested();
-                    DecodeUtterance(buffer.AsSpan(0, cut), utteranceStartSample, text, words);
-                    buffer.AsSpan(cut, buffered - cut).CopyTo(buffer);
-                    buffered -= cut;
-                    utteranceStartSample += cut;
-                    progress?.Report(utteranceStartSample / (double)SampleRate);
-                }
+                // A full utterance: decode up to its quietest moment in the second half, keep the rest.
+                var samples = Samples(buffer, capacity);
+                var half = _maxUtteranceSamples / 2;
+                var cut = Math.Min(QuietestPoint(samples[half..]) + half, _maxUtteranceSamples);
+                cancellationToken.ThrowIfCancellationRequested();
+                DecodeUtterance(samples[..cut], utteranceStartSample, text, words);
+                buffer.AsSpan(cut * BytesPerSample, buffered - cut * BytesPerSample).CopyTo(buffer);
+                buffered -= cut * BytesPerSample;
+                utteranceStartSample += cut;
+                progress?.Report(utteranceStartSample / (double)SampleRate);
             }
-            if (buffered > 0)
+            // An odd last byte is half a sample: dropped.
+            var remaining = buffered / BytesPerSample;
+            if (remaining > 0)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                DecodeUtterance(buffer.AsSpan(0, buffered), utteranceStartSample, text, words);
+                DecodeUtterance(Samples(buffer, buffered), utteranceStartSample, text, words);
             }
             return new Transcript(string.Join(' ', text), words,
-                (utteranceStartSample + buffered) / (double)SampleRate);
+                (utteranceStartSample + remaining) / (double)SampleRate);
         }
         finally
         {
-            ArrayPool<short>.Shared.Return(buffer);
+            ArrayPool<byte>.Shared.Return(buffer);
         }
     }
+
+    /// <summary>The whole 16-bit samples in the first <paramref name="bytes"/> of the buffer, in place.</summary>
+    private static ReadOnlySpan<short> Samples(byte[] buffer, int bytes) =>
+        MemoryMarshal.Cast<byte, short>(buffer.AsSpan(0, bytes - bytes % BytesPerSample));
 
     /// <summary>The start of the quietest 100 ms window: a pause, where cutting splits no word.</summary>
     private static int QuietestPoint(ReadOnlySpan<short> samples)
