@@ -69,7 +69,11 @@ public sealed class DecoderPool : IDisposable
                 decoder = await Task.Run(_createDecoder, cancellationToken);
                 _all.Add(decoder);
             }
-            return await decode(decoder);
+            // Decoding is CPU work that may not yield at all (a PCM WAV file is read without
+            // waiting on a pipe): on the thread pool, so that the caller gets its thread back and
+            // requests started together decode in parallel.
+            var lent = decoder;
+            return await Task.Run(() => decode(lent), CancellationToken.None);
         }
         finally
         {
