@@ -90,6 +90,39 @@ public sealed class JobQueue
             ("id", jobId), .. owner is null ? [] : new[] { ("owner", (object)owner) }]);
 
     /// <summary>
+    /// A worker's loop: claims a job, runs it, and when the queue is empty waits one poll interval.
+    /// A job's failure is the job's (<paramref name="run"/> handles it); anything that escapes is
+    /// logged and the loop goes on, until <paramref name="stoppingToken"/> ends it.
+    /// </summary>
+    public async Task ServeAsync(IServiceScopeFactory scopes, string owner, TimeSpan lease, TimeSpan pollInterval,
+        Func<ClaimedJob, CancellationToken, Task> run, ILogger log, CancellationToken stoppingToken)
+    {
+        await Task.Yield();
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                ClaimedJob? job;
+                using (var scope = scopes.CreateScope())
+                    job = await ClaimAsync(scope.ServiceProvider.GetRequiredService<AppDbContext>(), owner, lease, stoppingToken);
+                if (job is null)
+                    await Task.Delay(pollInterval, stoppingToken);
+                else
+                    await run(job, stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception e)
+            {
+                log.LogError(e, "Worker loop of {Table} failed; retrying", table);
+                await Task.Delay(pollInterval, stoppingToken).ContinueWith(_ => { });
+            }
+        }
+    }
+
+    /// <summary>
     /// Renews the lease every third of its length until disposed; a renewal that finds the job no
     /// longer this worker's (deleted, or taken over) cancels <paramref name="jobCancel"/>.
     /// </summary>

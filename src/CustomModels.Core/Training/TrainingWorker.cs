@@ -33,34 +33,8 @@ public sealed class TrainingWorker(IServiceScopeFactory scopes, TrainingPipeline
 {
     readonly string owner = $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid().ToString("N")[..8]}";
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        await Task.Yield();
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                ClaimedJob? job;
-                using (var scope = scopes.CreateScope())
-                    job = await JobQueue.Training.ClaimAsync(scope.ServiceProvider.GetRequiredService<AppDbContext>(), owner, options.Lease, stoppingToken);
-                if (job is null)
-                {
-                    await Task.Delay(options.PollInterval, stoppingToken);
-                    continue;
-                }
-                await RunAsync(job, stoppingToken);
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                break;
-            }
-            catch (Exception e)
-            {
-                log.LogError(e, "Training worker loop failed; retrying");
-                await Task.Delay(options.PollInterval, stoppingToken).ContinueWith(_ => { });
-            }
-        }
-    }
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        JobQueue.Training.ServeAsync(scopes, owner, options.Lease, options.PollInterval, RunAsync, log, stoppingToken);
 
     async Task RunAsync(ClaimedJob job, CancellationToken stoppingToken)
     {

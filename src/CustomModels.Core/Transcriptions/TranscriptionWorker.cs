@@ -26,35 +26,8 @@ public sealed class TranscriptionWorker(IServiceScopeFactory scopes, DecoderCach
     public static string Folder(string publicId) => Path.Combine("transcriptions", publicId);
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        Task.WhenAll(Enumerable.Range(0, options.Workers).Select(_ => Task.Run(() => LoopAsync(stoppingToken), stoppingToken)));
-
-    async Task LoopAsync(CancellationToken stoppingToken)
-    {
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                ClaimedJob? job;
-                using (var scope = scopes.CreateScope())
-                    job = await JobQueue.Transcription.ClaimAsync(scope.ServiceProvider.GetRequiredService<AppDbContext>(), owner, options.Lease, stoppingToken);
-                if (job is null)
-                {
-                    await Task.Delay(options.PollInterval, stoppingToken);
-                    continue;
-                }
-                await RunAsync(job, stoppingToken);
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                break;
-            }
-            catch (Exception e)
-            {
-                log.LogError(e, "Transcription worker loop failed; retrying");
-                await Task.Delay(options.PollInterval, stoppingToken).ContinueWith(_ => { });
-            }
-        }
-    }
+        Task.WhenAll(Enumerable.Range(0, options.Workers).Select(_ =>
+            JobQueue.Transcription.ServeAsync(scopes, owner, options.Lease, options.PollInterval, RunAsync, log, stoppingToken)));
 
     async Task RunAsync(ClaimedJob job, CancellationToken stoppingToken)
     {
