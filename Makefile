@@ -8,8 +8,10 @@ TEST_RESULTS := $(CURDIR)/artifacts/test-results
 deps:
 	@scripts/install-deps.sh
 
+# dotnet run starts in the project's folder: the data folder is named here so it is ./data of the checkout.
 run: deps
-	dotnet run --project src/CustomModels.Api -c Release -- serve --urls $(URLS)
+	CUSTOMMODELS_DATA_DIR="$${CUSTOMMODELS_DATA_DIR:-$(CURDIR)/data}" \
+	  dotnet run --project src/CustomModels.Api -c Release -- serve --urls $(URLS)
 
 # Starts a throw-away PostgreSQL on loopback for the PostgreSQL tests, runs every test project,
 # and ends with one line that counts them all.
