@@ -1,0 +1,75 @@
+using System.Diagnostics;
+using System.Text;
+using CustomModels.Api.Tests.Infrastructure;
+
+namespace CustomModels.Api.Tests.Access;
+
+/// <summary>API keys appear once, to the operator who creates them: never in the database, never in a log.</summary>
+public sealed class SecretsTests : IDisposable
+{
+    readonly string dataDir = Path.Combine(Path.GetTempPath(), "custom-models-tests", Guid.NewGuid().ToString("N"));
+
+    public void Dispose()
+    {
+        try { Directory.Delete(dataDir, true); } catch (IOException) { }
+    }
+
+    async Task<string> RunCliAsync(params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "custom-models.dll"));
+        foreach (var a in args) start.ArgumentList.Add(a);
+        start.Environment["CUSTOMMODELS_DATA_DIR"] = dataDir;
+        start.Environment.Remove("CUSTOMMODELS_DATABASE");
+        using var process = Process.Start(start)!;
+        var output = await process.StandardOutput.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        Assert.Equal(0, process.ExitCode);
+        return output;
+    }
+
+    [Fact]
+    public async Task Keys_in_use_appear_in_neither_the_database_files_nor_the_service_log()
+    {
+        await RunCliAsync("orgs", "create", "secretive");
+        var keys = new List<string>();
+        for (var i = 0; i < 3; i++)
+            keys.Add((await RunCliAsync("keys", "create", "--org", "secretive", "--scopes", "custom_models:read,custom_models:write"))
+                .TrimEnd().Split('\n').Last().Trim());
+
+        using (var service = await ServiceProcess.StartAsync(dataDir))
+        {
+            foreach (var key in keys)
+            {
+                var client = new HttpClient { BaseAddress = service.BaseAddress };
+                client.DefaultRequestHeaders.Authorization = new("Bearer", key);
+                await client.CreateModelAsync();
+                await (await client.GetAsync("/api/v3/custom_models")).AssertOkAsync();
+                // A wrong key that shares a real prefix is refused without echoing it.
+                var forged = new HttpClient { BaseAddress = service.BaseAddress };
+                forged.DefaultRequestHeaders.Authorization = new("Bearer", key[..^3] + "zzz");
+                await (await forged.GetAsync("/api/v3/custom_models")).AssertErrorAsync(System.Net.HttpStatusCode.Unauthorized, "INVALID_API_KEY");
+            }
+            await RunCliAsync("keys", "revoke", keys[0]);
+            var log = service.Output;
+            Assert.Contains("Request", log); // the log was captured
+            foreach (var key in keys)
+            {
+                var secret = key[(key.LastIndexOf('_') + 1)..];
+                Assert.DoesNotContain(secret, log);
+            }
+        }
+
+        var listed = await RunCliAsync("keys", "list", "--org", "secretive");
+        foreach (var file in Directory.EnumerateFiles(dataDir, "*", SearchOption.AllDirectories))
+        {
+            var bytes = Encoding.Latin1.GetString(await File.ReadAllBytesAsync(file));
+            foreach (var key in keys)
+            {
+                var secret = key[(key.LastIndexOf('_') + 1)..];
+                Assert.DoesNotContain(secret, bytes);
+                Assert.DoesNotContain(secret, listed);
+            }
+        }
+    }
+}
