@@ -32,42 +32,9 @@ public static partial class TranscriptNormalizer
     /// <exception cref="TranscriptEncodingException">While enumerating, at the first line that is not UTF-8.</exception>
     public static IEnumerable<string> ReadLines(Stream stream)
     {
-        var buffer = new byte[64 * 1024];
-        var filled = 0;
-        long bufferOffset = 0; // offset in the stream of buffer[0]
-        var start = 0;         // first byte of the current line in buffer
-        var byteOrderMarkChecked = false;
-        while (true)
-        {
-            if (start == 0 && filled == buffer.Length) Array.Resize(ref buffer, buffer.Length * 2);
-            var read = stream.Read(buffer, filled, buffer.Length - filled);
-            filled += read;
-
-            if (!byteOrderMarkChecked && (filled >= ByteOrderMark.Length || read == 0))
-            {
-                if (buffer.AsSpan(0, filled).StartsWith(ByteOrderMark)) start = ByteOrderMark.Length;
-                byteOrderMarkChecked = true;
-            }
-
-            int newline;
-            while ((newline = Array.IndexOf(buffer, (byte)'\n', start, filled - start)) >= 0)
-            {
-                yield return DecodeLine(buffer, start, newline - start, bufferOffset);
-                start = newline + 1;
-            }
-
-            if (read == 0)
-            {
-                if (start < filled) yield return DecodeLine(buffer, start, filled - start, bufferOffset);
-                yield break;
-            }
-
-            // Keep the unfinished line at the front of the buffer.
-            Buffer.BlockCopy(buffer, start, buffer, 0, filled - start);
-            bufferOffset += start;
-            filled -= start;
-            start = 0;
-        }
+        var lines = new Utf8LineSplitter(stream, 64 * 1024);
+        while (lines.TryNext(out var start, out var length, out var offset))
+            yield return DecodeUtf8(lines.Buffer.AsSpan(start, length), offset);
     }
 
     /// <summary>A line of a UTF-8 stream, without its line end; <paramref name="offset"/> is that of its first byte.</summary>
@@ -75,51 +42,69 @@ public static partial class TranscriptNormalizer
 
     /// <summary>
     /// <see cref="ReadLines(Stream)"/> without a string per line: each line's bytes (not yet
-    /// checked to be UTF-8; <see cref="DecodeUtf8(ReadOnlySpan{byte}, long)"/> does that) go to
-    /// <paramref name="action"/>, for readers that can use most lines as bytes.
+    /// checked to be UTF-8; <see cref="DecodeLine"/> does that) go to <paramref name="action"/>,
+    /// for readers that can use most lines as bytes.
     /// </summary>
     internal static void ForEachLine(Stream stream, Utf8LineAction action)
     {
-        var buffer = new byte[256 * 1024];
-        var filled = 0;
-        long bufferOffset = 0;
-        var start = 0;
-        var byteOrderMarkChecked = false;
-        while (true)
+        var lines = new Utf8LineSplitter(stream, 256 * 1024);
+        while (lines.TryNext(out var start, out var length, out var offset))
+            action(lines.Buffer.AsSpan(start, length), offset);
+    }
+
+    /// <summary>
+    /// Cuts a stream into lines ("\n" or "\r\n", a leading byte order mark dropped) in one growing
+    /// buffer: each line is a range of <see cref="Buffer"/>, valid until the next call.
+    /// </summary>
+    private sealed class Utf8LineSplitter(Stream stream, int bufferSize)
+    {
+        public byte[] Buffer { get; private set; } = new byte[bufferSize];
+        int filled;
+        long bufferOffset;           // offset in the stream of Buffer[0]
+        int start;                   // first byte of the current line in Buffer
+        bool byteOrderMarkChecked;
+        bool ended;
+
+        public bool TryNext(out int lineStart, out int length, out long offset)
         {
-            if (start == 0 && filled == buffer.Length) Array.Resize(ref buffer, buffer.Length * 2);
-            var read = stream.Read(buffer, filled, buffer.Length - filled);
-            filled += read;
-
-            if (!byteOrderMarkChecked && (filled >= ByteOrderMark.Length || read == 0))
+            while (true)
             {
-                if (buffer.AsSpan(0, filled).StartsWith(ByteOrderMark)) start = ByteOrderMark.Length;
-                byteOrderMarkChecked = true;
+                var newline = Buffer.AsSpan(start, filled - start).IndexOf((byte)'\n');
+                if (newline >= 0 || (ended && start < filled))
+                {
+                    lineStart = start;
+                    length = newline >= 0 ? newline : filled - start;
+                    start = newline >= 0 ? start + newline + 1 : filled;
+                    if (length > 0 && Buffer[lineStart + length - 1] == '\r') length--;
+                    offset = bufferOffset + lineStart;
+                    return true;
+                }
+                if (ended)
+                {
+                    (lineStart, length, offset) = (0, 0, 0);
+                    return false;
+                }
+
+                // Keep the unfinished line at the front of the buffer, then read more.
+                System.Buffer.BlockCopy(Buffer, start, Buffer, 0, filled - start);
+                bufferOffset += start;
+                filled -= start;
+                start = 0;
+                if (filled == Buffer.Length)
+                {
+                    var larger = Buffer;
+                    Array.Resize(ref larger, larger.Length * 2);
+                    Buffer = larger;
+                }
+                var read = stream.Read(Buffer, filled, Buffer.Length - filled);
+                filled += read;
+                ended = read == 0;
+                if (!byteOrderMarkChecked && (filled >= ByteOrderMark.Length || ended))
+                {
+                    if (Buffer.AsSpan(0, filled).StartsWith(ByteOrderMark)) start = ByteOrderMark.Length;
+                    byteOrderMarkChecked = true;
+                }
             }
-
-            int newline;
-            while ((newline = buffer.AsSpan(start, filled - start).IndexOf((byte)'\n')) >= 0)
-            {
-                Line(buffer, start, newline, bufferOffset, action);
-                start += newline + 1;
-            }
-
-            if (read == 0)
-            {
-                if (start < filled) Line(buffer, start, filled - start, bufferOffset, action);
-                return;
-            }
-
-            Buffer.BlockCopy(buffer, start, buffer, 0, filled - start);
-            bufferOffset += start;
-            filled -= start;
-            start = 0;
-        }
-
-        static void Line(byte[] buffer, int start, int length, long bufferOffset, Utf8LineAction action)
-        {
-            if (length > 0 && buffer[start + length - 1] == '\r') length--;
-            action(buffer.AsSpan(start, length), bufferOffset + start);
         }
     }
 
@@ -155,12 +140,6 @@ public static partial class TranscriptNormalizer
     private static bool IsAsciiLetter(byte b) => (uint)((b | 0x20) - 'a') <= 'z' - 'a';
 
     internal static string DecodeLine(ReadOnlySpan<byte> line, long offset) => DecodeUtf8(line, offset);
-
-    private static string DecodeLine(byte[] buffer, int start, int length, long bufferOffset)
-    {
-        if (length > 0 && buffer[start + length - 1] == '\r') length--;
-        return DecodeUtf8(buffer.AsSpan(start, length), bufferOffset + start);
-    }
 
     private static string DecodeUtf8(ReadOnlySpan<byte> bytes, long offsetOfFirstByte)
     {
