@@ -1,6 +1,9 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using CustomModels.Core.Access;
+using CustomModels.Core.Data;
+using CustomModels.Core.Models;
 
 namespace CustomModels.Api.Tests.Infrastructure;
 
@@ -50,6 +53,19 @@ public sealed class ServiceProcess : IDisposable
         }
         service.Dispose();
         throw new TimeoutException("the service did not start: " + service.Output);
+    }
+
+    /// <summary>
+    /// Before the first start: an up-to-date database in <paramref name="dataDirectory"/> with one
+    /// organization and an all-scopes key without limits (the process then creates no first key).
+    /// </summary>
+    public static async Task<string> CreateUnlimitedKeyAsync(string dataDirectory)
+    {
+        var storage = StorageSettings.Create(dataDirectory, null);
+        await using var db = Database.Open(storage);
+        await Database.MigrateAsync(db, storage);
+        var org = await ApiKeys.CreateOrganizationAsync(db, "org-" + Guid.NewGuid().ToString("N"));
+        return (await ApiKeys.CreateKeyAsync(db, org.Id, Scopes.All, 0, 0)).Key;
     }
 
     /// <summary>SIGKILL: no shutdown code runs, as when a machine dies.</summary>

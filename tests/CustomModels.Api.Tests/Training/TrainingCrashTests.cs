@@ -1,7 +1,4 @@
 using CustomModels.Api.Tests.Infrastructure;
-using CustomModels.Core.Access;
-using CustomModels.Core.Data;
-using CustomModels.Core.Models;
 
 namespace CustomModels.Api.Tests.Training;
 
@@ -20,14 +17,7 @@ public sealed class TrainingCrashTests : IDisposable
     {
         var audio = await TestAudio.CardiologyAsync();
         var environment = new Dictionary<string, string> { ["CUSTOMMODELS_TRAINING_LEASE_SECONDS"] = "3" };
-        string key;
-        var storage = StorageSettings.Create(dataDir, null);
-        await using (var db = Database.Open(storage))
-        {
-            await Database.MigrateAsync(db, storage);
-            var org = await ApiKeys.CreateOrganizationAsync(db, "crash");
-            key = (await ApiKeys.CreateKeyAsync(db, org.Id, Scopes.All, 0, 0)).Key;
-        }
+        var key = await ServiceProcess.CreateUnlimitedKeyAsync(dataDir);
 
         long id;
         using (var first = await ServiceProcess.StartAsync(dataDir, environment))

@@ -1,8 +1,5 @@
 using System.Diagnostics;
 using CustomModels.Api.Tests.Infrastructure;
-using CustomModels.Core.Access;
-using CustomModels.Core.Data;
-using CustomModels.Core.Models;
 
 namespace CustomModels.Api.Tests.Transcription;
 
@@ -38,14 +35,7 @@ public sealed class TranscriptionCrashTests : IDisposable
     {
         var audio = await LongRecordingAsync();
         var environment = new Dictionary<string, string> { ["CUSTOMMODELS_TRANSCRIPTION_LEASE_SECONDS"] = "3" };
-        string key;
-        var storage = StorageSettings.Create(dataDir, null);
-        await using (var db = Database.Open(storage))
-        {
-            await Database.MigrateAsync(db, storage);
-            var org = await ApiKeys.CreateOrganizationAsync(db, "crash");
-            key = (await ApiKeys.CreateKeyAsync(db, org.Id, Scopes.All, 0, 0)).Key;
-        }
+        var key = await ServiceProcess.CreateUnlimitedKeyAsync(dataDir);
 
         string id;
         double duration;
