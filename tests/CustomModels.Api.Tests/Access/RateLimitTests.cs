@@ -3,11 +3,13 @@ using CustomModels.Api.Tests.Infrastructure;
 
 namespace CustomModels.Api.Tests.Access;
 
-/// <summary>Limits live in the process, not the database: one database kind is enough.</summary>
-public sealed class RateLimitTests(SqliteService fixture) : IClassFixture<SqliteService>
+/// <summary>
+/// The per-key limits, the same in both places they can live: in the process, or in Redis for
+/// all API processes together. Limits live beside the database, not in it: one database kind is enough.
+/// </summary>
+public abstract class RateLimitTests(TestService service)
 {
     const string Models = "/api/v3/custom_models";
-    readonly TestService service = fixture.Service;
 
     [Fact]
     public async Task Every_answer_carries_the_limit_headers_and_the_request_past_the_limit_is_429()
@@ -90,3 +92,7 @@ public sealed class RateLimitTests(SqliteService fixture) : IClassFixture<Sqlite
             Assert.Equal(HttpStatusCode.OK, (await client.GetAsync(Models)).StatusCode);
     }
 }
+
+public sealed class ProcessRateLimitTests(SqliteService fixture) : RateLimitTests(fixture.Service), IClassFixture<SqliteService>;
+
+public sealed class RedisRateLimitTests(SqliteRedisService fixture) : RateLimitTests(fixture.Service), IClassFixture<SqliteRedisService>;

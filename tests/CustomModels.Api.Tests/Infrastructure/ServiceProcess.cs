@@ -81,7 +81,7 @@ public sealed class ServiceProcess : IDisposable
         process.Dispose();
     }
 
-    static int FreePort()
+    public static int FreePort()
     {
         var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();

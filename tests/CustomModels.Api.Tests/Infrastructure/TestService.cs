@@ -20,14 +20,18 @@ public enum DatabaseKind { Sqlite, Postgres }
 public sealed class TestService : IAsyncDisposable
 {
     readonly WebApplication app;
+    readonly ServiceOptions options;
     readonly string? postgresDatabase;
+    readonly bool ownsData;
 
-    TestService(WebApplication app, StorageSettings storage, Uri baseAddress, string? postgresDatabase)
+    TestService(WebApplication app, ServiceOptions options, Uri baseAddress, string? postgresDatabase, bool ownsData)
     {
         this.app = app;
-        Storage = storage;
+        this.options = options;
+        Storage = options.Storage;
         BaseAddress = baseAddress;
         this.postgresDatabase = postgresDatabase;
+        this.ownsData = ownsData;
     }
 
     public StorageSettings Storage { get; }
@@ -59,18 +63,34 @@ public sealed class TestService : IAsyncDisposable
             CreateFirstKey = false,
         };
         if (configure is not null) options = configure(options);
+        return await StartAsync(options, database, ownsData: true);
+    }
+
+    static async Task<TestService> StartAsync(ServiceOptions options, string? database, bool ownsData)
+    {
         var app = ServiceApp.Build(options);
         await ServiceApp.PrepareDatabaseAsync(app, options);
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        return new TestService(app, options.Storage, new Uri(address), database);
+        return new TestService(app, options, new Uri(address), database, ownsData);
     }
+
+    /// <summary>A second service on this one's database, data folder and options, as another API process would be; this one owns the data.</summary>
+    public Task<TestService> StartAnotherAsync() => StartAsync(options, postgresDatabase, ownsData: false);
 
     public static string PostgresAdminConnectionString() =>
         Environment.GetEnvironmentVariable("CUSTOMMODELS_TEST_POSTGRES") is { Length: > 0 } cs
             ? cs
             : throw new InvalidOperationException(
                 "CUSTOMMODELS_TEST_POSTGRES is not set: run the tests with `make test`, which starts a throw-away PostgreSQL");
+
+    /// <summary>The Redis server of the shared-rate-limit tests (`make test` starts one with scripts/test-redis.sh).</summary>
+    public static string RedisConfiguration() =>
+        Environment.GetEnvironmentVariable("CUSTOMMODELS_TEST_REDIS") is { Length: > 0 } redis
+            ? redis
+            : throw new InvalidOperationException(
+                "CUSTOMMODELS_TEST_REDIS is not set: run the tests with `make test`, which starts a throw-away Redis " +
+                "(or export CUSTOMMODELS_TEST_REDIS=\"$(scripts/test-redis.sh start)\")");
 
     /// <summary>A new organization with a key of the given scopes (all by default): each test owns its data.</summary>
     public async Task<TestOrganization> CreateOrganizationAsync(string[]? scopes = null, int requestsPerMinute = 0, int maxConcurrent = 0)
@@ -106,6 +126,7 @@ public sealed class TestService : IAsyncDisposable
     {
         await app.StopAsync();
         await app.DisposeAsync();
+        if (!ownsData) return;
         if (postgresDatabase is not null)
         {
             NpgsqlConnection.ClearAllPools();
@@ -128,6 +149,15 @@ public sealed class SqliteService : IAsyncLifetime
 {
     public TestService Service { get; private set; } = null!;
     public async Task InitializeAsync() => Service = await TestService.StartAsync(DatabaseKind.Sqlite);
+    public async Task DisposeAsync() => await Service.DisposeAsync();
+}
+
+/// <summary>One service per test class, on SQLite, with its rate limits in the test Redis.</summary>
+public sealed class SqliteRedisService : IAsyncLifetime
+{
+    public TestService Service { get; private set; } = null!;
+    public async Task InitializeAsync() =>
+        Service = await TestService.StartAsync(DatabaseKind.Sqlite, o => o with { Redis = TestService.RedisConfiguration() });
     public async Task DisposeAsync() => await Service.DisposeAsync();
 }
 
