@@ -99,14 +99,17 @@ public static class ServiceApp
         using var scope = app.Services.CreateScope();
         var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
         await Database.MigrateAsync(db, options.Storage);
-        if (options.CreateFirstKey && !await db.Organizations.AnyAsync())
+        if (!options.CreateFirstKey) return;
+        // API processes starting together on an empty database: one creates the key, the others find it.
+        await Database.OneAtATimeAsync(db, async () =>
         {
+            if (await db.Organizations.AnyAsync()) return;
             var org = await ApiKeys.CreateOrganizationAsync(db, "default");
             var key = await ApiKeys.CreateKeyAsync(db, org.Id, Scopes.All);
             options.Output.WriteLine($"Created organization 'default' (id {org.Id}) and an API key with all scopes.");
             options.Output.WriteLine("It is shown this once; keep it:");
             options.Output.WriteLine(key.Key);
-        }
+        });
     }
 
     /// <summary>Older clients send `/custom_models/123/`: under /api that is the same resource as without the slash.</summary>
