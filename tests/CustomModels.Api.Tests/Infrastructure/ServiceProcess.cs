@@ -31,13 +31,17 @@ public sealed class ServiceProcess : IDisposable
 
     public string Output { get { lock (output) return string.Join('\n', output); } }
 
+    static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(120);
+
     public static async Task<ServiceProcess> StartAsync(string dataDirectory, IReadOnlyDictionary<string, string>? environment = null, params string[] extraArgs)
     {
         var port = FreePort();
         var service = Launch(dataDirectory, environment, new Uri($"http://127.0.0.1:{port}"),
             ["serve", "--urls", $"http://127.0.0.1:{port}", .. extraArgs]);
         using var probe = new HttpClient { BaseAddress = service.BaseAddress, Timeout = TimeSpan.FromSeconds(2) };
-        for (var i = 0; i < 120; i++)
+        // A deadline, not a count: on a loaded machine several processes starting at once take a while.
+        var deadline = DateTime.UtcNow + StartTimeout;
+        while (DateTime.UtcNow < deadline)
         {
             if (service.process.HasExited) throw new InvalidOperationException("the service exited: " + service.Output);
             try
@@ -56,7 +60,8 @@ public sealed class ServiceProcess : IDisposable
     public static async Task<ServiceProcess> StartWorkerAsync(string dataDirectory, IReadOnlyDictionary<string, string>? environment = null)
     {
         var worker = Launch(dataDirectory, environment, null, ["worker"]);
-        for (var i = 0; i < 240; i++)
+        var deadline = DateTime.UtcNow + StartTimeout;
+        while (DateTime.UtcNow < deadline)
         {
             if (worker.process.HasExited) throw new InvalidOperationException("the worker exited: " + worker.Output);
             if (worker.Output.Contains("Application started")) return worker;

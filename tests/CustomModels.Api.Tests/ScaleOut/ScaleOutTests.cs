@@ -46,6 +46,14 @@ public sealed class ScaleOutTests : IAsyncLifetime
         try { Directory.Delete(dataDir, true); } catch (IOException) { }
     }
 
+    /// <summary>Each process is stopped at the end, also when another one failed to start.</summary>
+    async Task<ServiceProcess> Started(Task<ServiceProcess> start)
+    {
+        var process = await start;
+        lock (processes) processes.Add(process);
+        return process;
+    }
+
     sealed record Upload(long ModelId, long DataId, string Audio, string Transcript);
 
     [Fact]
@@ -63,11 +71,10 @@ public sealed class ScaleOutTests : IAsyncLifetime
         };
 
         // All four start at once on the empty database: one migrates at a time, one creates the first key.
-        var apiStarts = Enumerable.Range(0, 2).Select(_ => ServiceProcess.StartAsync(dataDir, environment, "--no-worker")).ToList();
-        var workerStarts = Enumerable.Range(0, 2).Select(_ => ServiceProcess.StartWorkerAsync(dataDir, environment)).ToList();
+        var apiStarts = Enumerable.Range(0, 2).Select(_ => Started(ServiceProcess.StartAsync(dataDir, environment, "--no-worker"))).ToList();
+        var workerStarts = Enumerable.Range(0, 2).Select(_ => Started(ServiceProcess.StartWorkerAsync(dataDir, environment))).ToList();
         var apis = await Task.WhenAll(apiStarts);
         var workers = await Task.WhenAll(workerStarts);
-        processes.AddRange(apis.Concat(workers));
         Assert.Single(apis, a => a.Output.Contains("It is shown this once"));
 
         string jobsKey, limitedKey;
