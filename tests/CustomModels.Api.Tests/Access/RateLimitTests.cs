@@ -53,34 +53,13 @@ public abstract class RateLimitTests(TestService service)
         var org = await service.CreateOrganizationAsync(requestsPerMinute: 100, maxConcurrent: 1);
         var client = org.Client();
 
-        // A raw connection sends a create whose body stops half-way: that request stays in flight.
-        var body = """{"name":"slow","language":"en"}"""u8.ToArray();
-        using var tcp = new System.Net.Sockets.TcpClient();
-        await tcp.ConnectAsync(service.BaseAddress.Host, service.BaseAddress.Port);
-        var stream = tcp.GetStream();
-        var head = $"POST {Models} HTTP/1.1\r\nHost: {service.BaseAddress.Authority}\r\nAuthorization: Bearer {org.Key}\r\n" +
-                   $"Content-Type: application/json\r\nContent-Length: {body.Length}\r\nConnection: close\r\n\r\n";
-        await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes(head));
-        await stream.WriteAsync(body.AsMemory(0, 5));
-        await stream.FlushAsync();
-
-        // Poll until the server holds the slow request: by a deadline inside Kestrel's 5 s grace
-        // before its minimum body rate applies, not by a count (a loaded machine is slow to reach it).
-        HttpResponseMessage? refused = null;
-        var deadline = DateTime.UtcNow.AddSeconds(4.5);
-        while (refused is null && DateTime.UtcNow < deadline)
-        {
-            var response = await client.GetAsync(Models);
-            if (response.StatusCode == HttpStatusCode.TooManyRequests) refused = response;
-            else await Task.Delay(20);
-        }
+        using var held = await HeldRequest.StartAsync(service.BaseAddress, org.Key);
+        var refused = await HeldRequest.FirstRefusalAsync(client);
         Assert.NotNull(refused);
         await refused.AssertErrorAsync(HttpStatusCode.TooManyRequests, "RATE_LIMIT_EXCEEDED");
         Assert.Equal("1", refused.Headers.GetValues("Retry-After").Single());
 
-        await stream.WriteAsync(body.AsMemory(5));
-        var answer = await new StreamReader(stream).ReadToEndAsync();
-        Assert.StartsWith("HTTP/1.1 201", answer);
+        Assert.StartsWith("HTTP/1.1 201", await held.FinishAsync());
         await (await client.GetAsync(Models)).AssertOkAsync();
     }
 

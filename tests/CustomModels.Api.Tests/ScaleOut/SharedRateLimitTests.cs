@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using CustomModels.Api.Tests.Infrastructure;
 
 namespace CustomModels.Api.Tests.ScaleOut;
@@ -49,27 +48,9 @@ public sealed class SharedRateLimitTests
         var org = await first.CreateOrganizationAsync(requestsPerMinute: 1000, maxConcurrent: 1);
         var other = second.Client(org.Key);
 
-        // A raw connection to the first service sends a create whose body stops half-way: that request stays in flight.
-        var body = """{"name":"slow","language":"en"}"""u8.ToArray();
-        using var tcp = new TcpClient();
-        await tcp.ConnectAsync(first.BaseAddress.Host, first.BaseAddress.Port);
-        var stream = tcp.GetStream();
-        var head = $"POST {Models} HTTP/1.1\r\nHost: {first.BaseAddress.Authority}\r\nAuthorization: Bearer {org.Key}\r\n" +
-                   $"Content-Type: application/json\r\nContent-Length: {body.Length}\r\nConnection: close\r\n\r\n";
-        await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes(head));
-        await stream.WriteAsync(body.AsMemory(0, 5));
-        await stream.FlushAsync();
-
-        // Poll the second service until the slow request holds the slot, by a deadline inside
-        // Kestrel's 5 s grace before its minimum body rate applies.
-        HttpResponseMessage? refused = null;
-        var deadline = DateTime.UtcNow.AddSeconds(4.5);
-        while (refused is null && DateTime.UtcNow < deadline)
-        {
-            var response = await other.GetAsync(Models);
-            if (response.StatusCode == HttpStatusCode.TooManyRequests) refused = response;
-            else await Task.Delay(20);
-        }
+        // A create to the first service whose body stops half-way holds the key's slot; the second service then refuses.
+        using var held = await HeldRequest.StartAsync(first.BaseAddress, org.Key);
+        var refused = await HeldRequest.FirstRefusalAsync(other);
         Assert.NotNull(refused);
         var error = await refused.AssertErrorAsync(HttpStatusCode.TooManyRequests, "RATE_LIMIT_EXCEEDED");
         Assert.Contains("in flight", (string?)error["message"]);
@@ -78,9 +59,7 @@ public sealed class SharedRateLimitTests
         var remaining = int.Parse(refused.Headers.GetValues("X-RateLimit-Remaining").Single());
         Assert.InRange(remaining, 1, 1000);
 
-        await stream.WriteAsync(body.AsMemory(5));
-        var answer = await new StreamReader(stream).ReadToEndAsync();
-        Assert.StartsWith("HTTP/1.1 201", answer);
+        Assert.StartsWith("HTTP/1.1 201", await held.FinishAsync());
         var afterwards = await PollUntilAsync(() => other.GetAsync(Models), r => r.StatusCode == HttpStatusCode.OK, TimeSpan.FromSeconds(5));
         Assert.InRange(int.Parse(afterwards.Headers.GetValues("X-RateLimit-Remaining").Single()), 0, remaining - 1);
     }
