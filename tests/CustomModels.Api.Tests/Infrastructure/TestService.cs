@@ -44,18 +44,7 @@ public sealed class TestService : IAsyncDisposable
     {
         var dataDir = Path.Combine(Path.GetTempPath(), "custom-models-tests", Guid.NewGuid().ToString("N"));
         string? connectionString = null, database = null;
-        if (kind == DatabaseKind.Postgres)
-        {
-            database = "cm_test_" + Guid.NewGuid().ToString("N");
-            var admin = PostgresAdminConnectionString();
-            await using (var connection = new NpgsqlConnection(admin))
-            {
-                await connection.OpenAsync();
-                await using var create = new NpgsqlCommand($"CREATE DATABASE {database}", connection);
-                await create.ExecuteNonQueryAsync();
-            }
-            connectionString = new NpgsqlConnectionStringBuilder(admin) { Database = database }.ToString();
-        }
+        if (kind == DatabaseKind.Postgres) (database, connectionString) = await CreatePostgresDatabaseAsync();
         var options = new ServiceOptions
         {
             Storage = StorageSettings.Create(dataDir, connectionString),
@@ -83,6 +72,27 @@ public sealed class TestService : IAsyncDisposable
             ? cs
             : throw new InvalidOperationException(
                 "CUSTOMMODELS_TEST_POSTGRES is not set: run the tests with `make test`, which starts a throw-away PostgreSQL");
+
+    /// <summary>A fresh database on the test PostgreSQL server: its name and connection string.</summary>
+    public static async Task<(string Name, string ConnectionString)> CreatePostgresDatabaseAsync()
+    {
+        var name = "cm_test_" + Guid.NewGuid().ToString("N");
+        var admin = PostgresAdminConnectionString();
+        await using var connection = new NpgsqlConnection(admin);
+        await connection.OpenAsync();
+        await using var create = new NpgsqlCommand($"CREATE DATABASE {name}", connection);
+        await create.ExecuteNonQueryAsync();
+        return (name, new NpgsqlConnectionStringBuilder(admin) { Database = name }.ToString());
+    }
+
+    public static async Task DropPostgresDatabaseAsync(string name)
+    {
+        NpgsqlConnection.ClearAllPools();
+        await using var connection = new NpgsqlConnection(PostgresAdminConnectionString());
+        await connection.OpenAsync();
+        await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS {name} WITH (FORCE)", connection);
+        await drop.ExecuteNonQueryAsync();
+    }
 
     /// <summary>The Redis server of the shared-rate-limit tests (`make test` starts one with scripts/test-redis.sh).</summary>
     public static string RedisConfiguration() =>
@@ -127,14 +137,7 @@ public sealed class TestService : IAsyncDisposable
         await app.StopAsync();
         await app.DisposeAsync();
         if (!ownsData) return;
-        if (postgresDatabase is not null)
-        {
-            NpgsqlConnection.ClearAllPools();
-            await using var connection = new NpgsqlConnection(PostgresAdminConnectionString());
-            await connection.OpenAsync();
-            await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS {postgresDatabase} WITH (FORCE)", connection);
-            await drop.ExecuteNonQueryAsync();
-        }
+        if (postgresDatabase is not null) await DropPostgresDatabaseAsync(postgresDatabase);
         try { Directory.Delete(Storage.DataDirectory, recursive: true); } catch (IOException) { }
     }
 }

@@ -3,7 +3,6 @@ using CustomModels.Api.Tests.Infrastructure;
 using CustomModels.Core.Data;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
-using Npgsql;
 
 namespace CustomModels.Api.Tests.ScaleOut;
 
@@ -15,18 +14,11 @@ public sealed class ConcurrentStartTests
     {
         for (var round = 0; round < 3; round++)
         {
-            var database = "cm_test_" + Guid.NewGuid().ToString("N");
-            var admin = TestService.PostgresAdminConnectionString();
-            await using (var connection = new NpgsqlConnection(admin))
-            {
-                await connection.OpenAsync();
-                await new NpgsqlCommand($"CREATE DATABASE {database}", connection).ExecuteNonQueryAsync();
-            }
-            var storage = StorageSettings.Create(Path.Combine(Path.GetTempPath(), "custom-models-tests", Guid.NewGuid().ToString("N")),
-                new NpgsqlConnectionStringBuilder(admin) { Database = database }.ToString());
+            var (database, connectionString) = await TestService.CreatePostgresDatabaseAsync();
+            var storage = StorageSettings.Create(Path.Combine(Path.GetTempPath(), "custom-models-tests", Guid.NewGuid().ToString("N")), connectionString);
             try
             {
-                // Three API services (each may create the first key) and three workers (they only migrate), each on connections of its own.
+                // Three API services (each may create the first key) and three workers (they only migrate), each on a connection of its own.
                 var outputs = Enumerable.Range(0, 3).Select(_ => new StringWriter()).ToList();
                 var services = outputs.Select(output => Task.Run(async () =>
                 {
@@ -36,10 +28,7 @@ public sealed class ConcurrentStartTests
                 }));
                 var workers = Enumerable.Range(0, 3).Select(_ => Task.Run(async () =>
                 {
-                    await using var db = Database.Open(storage with
-                    {
-                        ConnectionString = new NpgsqlConnectionStringBuilder(storage.ConnectionString) { ApplicationName = Guid.NewGuid().ToString("N") }.ToString(),
-                    });
+                    await using var db = Database.Open(storage);
                     await Database.MigrateAsync(db, storage);
                 }));
                 await Task.WhenAll(services.Concat(workers));
@@ -52,10 +41,7 @@ public sealed class ConcurrentStartTests
             }
             finally
             {
-                NpgsqlConnection.ClearAllPools();
-                await using var connection = new NpgsqlConnection(admin);
-                await connection.OpenAsync();
-                await new NpgsqlCommand($"DROP DATABASE IF EXISTS {database} WITH (FORCE)", connection).ExecuteNonQueryAsync();
+                await TestService.DropPostgresDatabaseAsync(database);
                 try { Directory.Delete(storage.DataDirectory, true); } catch (IOException) { }
             }
         }

@@ -9,7 +9,6 @@ using CustomModels.Core.Data;
 using CustomModels.Core.Jobs;
 using CustomModels.Core.Models;
 using Microsoft.EntityFrameworkCore;
-using Npgsql;
 
 namespace CustomModels.Api.Tests.ScaleOut;
 
@@ -23,26 +22,20 @@ public sealed class ScaleOutTests : IAsyncLifetime
 {
     const string Models = "/api/v3/custom_models";
     readonly string dataDir = Path.Combine(Path.GetTempPath(), "custom-models-tests", Guid.NewGuid().ToString("N"));
-    readonly string database = "cm_test_" + Guid.NewGuid().ToString("N");
     readonly List<ServiceProcess> processes = [];
+    string database = null!;
     StorageSettings storage = null!;
 
     public async Task InitializeAsync()
     {
-        var admin = TestService.PostgresAdminConnectionString();
-        await using var connection = new NpgsqlConnection(admin);
-        await connection.OpenAsync();
-        await new NpgsqlCommand($"CREATE DATABASE {database}", connection).ExecuteNonQueryAsync();
-        storage = StorageSettings.Create(dataDir, new NpgsqlConnectionStringBuilder(admin) { Database = database }.ToString());
+        (database, var connectionString) = await TestService.CreatePostgresDatabaseAsync();
+        storage = StorageSettings.Create(dataDir, connectionString);
     }
 
     public async Task DisposeAsync()
     {
         foreach (var process in processes) process.Dispose();
-        NpgsqlConnection.ClearAllPools();
-        await using var connection = new NpgsqlConnection(TestService.PostgresAdminConnectionString());
-        await connection.OpenAsync();
-        await new NpgsqlCommand($"DROP DATABASE IF EXISTS {database} WITH (FORCE)", connection).ExecuteNonQueryAsync();
+        await TestService.DropPostgresDatabaseAsync(database);
         try { Directory.Delete(dataDir, true); } catch (IOException) { }
     }
 
