@@ -13,11 +13,12 @@ run: deps
 	CUSTOMMODELS_DATA_DIR="$${CUSTOMMODELS_DATA_DIR:-$(CURDIR)/data}" \
 	  dotnet run --project src/CustomModels.Api -c Release -- serve --urls $(URLS)
 
-# Starts a throw-away PostgreSQL on loopback for the PostgreSQL tests, runs every test project,
-# and ends with one line that counts them all.
+# Starts a throw-away PostgreSQL and Redis on loopback for the PostgreSQL and shared-rate-limit
+# tests, runs every test project, and ends with one line that counts them all.
 test: deps
 	@rm -rf $(TEST_RESULTS)
 	@export CUSTOMMODELS_TEST_POSTGRES="$$(scripts/test-postgres.sh start)"; \
+	export CUSTOMMODELS_TEST_REDIS="$$(scripts/test-redis.sh start)"; \
 	dotnet test CustomModels.slnx -c Release --logger trx --results-directory $(TEST_RESULTS) \
 	  --logger "console;verbosity=normal"; status=$$?; \
 	scripts/test-summary.sh $(TEST_RESULTS) && exit $$status

@@ -13,6 +13,15 @@ public static class ErrorHandling
             ApiError error;
             if (exception is BadHttpRequestException bad)
                 error = ApiError.ForBareStatus(bad.StatusCode);
+            else if (exception is not null && RateLimits.KeyRateLimits.IsStoreOutage(exception))
+            {
+                // Shared rate limits cannot be checked: refusing (rather than serving unlimited)
+                // keeps every key's limit true; nothing of the request was done yet.
+                context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("CustomModels.Errors")
+                    .LogWarning(exception, "Rate-limit store unavailable for {Method} {Path}", context.Request.Method, context.Request.Path);
+                context.Response.Headers.RetryAfter = "5";
+                error = new ApiError(StatusCodes.Status503ServiceUnavailable, "Rate limits cannot be checked: the rate-limit store is unavailable; try again shortly", "RATE_LIMIT_STORE_UNAVAILABLE");
+            }
             else if (Find<System.Data.Common.DbException>(exception) is not null || Find<TimeoutException>(exception) is not null)
             {
                 // The database is down or unreachable: the client may retry; nothing was half-done

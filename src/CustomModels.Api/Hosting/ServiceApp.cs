@@ -30,6 +30,8 @@ public sealed record ServiceOptions
     public UploadLimits Uploads { get; init; } = UploadLimits.FromEnvironment();
     public TrainingWorkerOptions Worker { get; init; } = TrainingWorkerOptions.FromEnvironment();
     public TranscriptionOptions Transcription { get; init; } = TranscriptionOptions.FromEnvironment();
+    /// <summary>A Redis server (StackExchange.Redis configuration string) that keeps the rate limits of all API processes; none: per process.</summary>
+    public string? Redis { get; init; } = Environment.GetEnvironmentVariable("CUSTOMMODELS_REDIS") is { Length: > 0 } redis ? redis : null;
     /// <summary>How long a client may take to send its request headers (Kestrel's default is 30 s).</summary>
     public TimeSpan RequestHeadersTimeout { get; init; } = TimeSpan.FromSeconds(10);
 }
@@ -69,7 +71,7 @@ public static class ServiceApp
             o.SerializerOptions.Encoder = ApiJsonContext.Api.Options.Encoder;
         });
         builder.Services.AddApiKeyAuth();
-        builder.Services.AddKeyRateLimits();
+        builder.Services.AddKeyRateLimits(options.Redis);
         builder.Services.AddApiDocument();
 
         var app = builder.Build();
@@ -97,14 +99,17 @@ public static class ServiceApp
         using var scope = app.Services.CreateScope();
         var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
         await Database.MigrateAsync(db, options.Storage);
-        if (options.CreateFirstKey && !await db.Organizations.AnyAsync())
+        if (!options.CreateFirstKey) return;
+        // API processes starting together on an empty database: one creates the key, the others find it.
+        await Database.OneAtATimeAsync(db, async () =>
         {
+            if (await db.Organizations.AnyAsync()) return;
             var org = await ApiKeys.CreateOrganizationAsync(db, "default");
             var key = await ApiKeys.CreateKeyAsync(db, org.Id, Scopes.All);
             options.Output.WriteLine($"Created organization 'default' (id {org.Id}) and an API key with all scopes.");
             options.Output.WriteLine("It is shown this once; keep it:");
             options.Output.WriteLine(key.Key);
-        }
+        });
     }
 
     /// <summary>Older clients send `/custom_models/123/`: under /api that is the same resource as without the slash.</summary>
@@ -139,8 +144,11 @@ public static class HealthApi
     public static void MapHealth(this WebApplication app)
     {
         app.MapGet("/healthz", () => TypedResults.Ok(new HealthResponse("ok"))).AllowAnonymous().ExcludeFromDescription();
-        app.MapGet("/readyz", async Task<IResult> (AppDbContext db, CancellationToken ct) =>
+        app.MapGet("/readyz", async Task<IResult> (AppDbContext db, IServiceProvider services, CancellationToken ct) =>
         {
+            // With shared rate limits, a limited request cannot be answered while Redis is away.
+            if (services.GetService<StackExchange.Redis.IConnectionMultiplexer>() is { IsConnected: false })
+                return new ApiError(StatusCodes.Status503ServiceUnavailable, "The rate-limit store (Redis) is not reachable", "RATE_LIMIT_STORE_UNAVAILABLE");
             try
             {
                 if (await db.Database.CanConnectAsync(ct)) return TypedResults.Ok(new HealthResponse("ready"));

@@ -14,7 +14,8 @@ public static class KeyLimits
 }
 
 /// <summary>A key that passed authentication: what the request may do and for whom.</summary>
-public sealed record AuthenticatedKey(long KeyId, long OrganizationId, IReadOnlySet<string> Scopes, int RequestsPerMinute, int MaxConcurrent);
+/// <remarks><see cref="Prefix"/> is the key's public part: it names the key in the rate limits' counters.</remarks>
+public sealed record AuthenticatedKey(long KeyId, string Prefix, long OrganizationId, IReadOnlySet<string> Scopes, int RequestsPerMinute, int MaxConcurrent);
 
 public enum KeyCheck { Valid, Invalid, Revoked }
 
@@ -79,7 +80,7 @@ public static class ApiKeys
         if (!matches) return (KeyCheck.Invalid, null);
         if (row!.RevokedAt is not null) return (KeyCheck.Revoked, null);
         var scopes = row.Scopes.Split(' ', StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.Ordinal);
-        return (KeyCheck.Valid, new AuthenticatedKey(row.Id, row.OrganizationId, scopes, row.RequestsPerMinute, row.MaxConcurrent));
+        return (KeyCheck.Valid, new AuthenticatedKey(row.Id, row.Prefix, row.OrganizationId, scopes, row.RequestsPerMinute, row.MaxConcurrent));
     }
 
     /// <summary>Revokes by numeric id, by prefix, or by the whole key. Returns the revoked row, or null if none matched.</summary>

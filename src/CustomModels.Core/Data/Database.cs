@@ -52,7 +52,7 @@ public static class Database
         ? new PostgresAppDbContext(new DbContextOptionsBuilder<PostgresAppDbContext>().UseNpgsql(storage.ConnectionString).Options)
         : new SqliteAppDbContext(new DbContextOptionsBuilder<SqliteAppDbContext>().UseSqlite(storage.ConnectionString).AddInterceptors(SqliteTuning.Instance).Options);
 
-    /// <summary>Creates the data folder and brings the schema up to date.</summary>
+    /// <summary>Creates the data folder and brings the schema up to date, once however many processes start together.</summary>
     public static async Task MigrateAsync(AppDbContext db, StorageSettings storage, CancellationToken ct = default)
     {
         Directory.CreateDirectory(storage.DataDirectory);
@@ -62,7 +62,42 @@ public static class Database
             await db.Database.OpenConnectionAsync(ct);
             await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", ct);
         }
-        await db.Database.MigrateAsync(ct);
+        await OneAtATimeAsync(db, () => db.Database.MigrateAsync(ct), ct);
+    }
+
+    // Any fixed number: the one advisory lock of this application's start-up.
+    const long StartupLock = 0x636d5f7374617274; // "cm_start"
+
+    /// <summary>
+    /// Runs start-up work (migrations, the first key) in one process at a time among all those that
+    /// share a PostgreSQL database: EF Core's own migration lock does not keep two processes from
+    /// applying the same migration there. A session advisory lock; a process that dies holding it
+    /// loses it with its connection. SQLite serves one machine, where EF Core's lock suffices.
+    /// </summary>
+    public static async Task OneAtATimeAsync(AppDbContext db, Func<Task> work, CancellationToken ct = default)
+    {
+        if (!db.IsPostgres)
+        {
+            await work();
+            return;
+        }
+        await db.Database.OpenConnectionAsync(ct);
+        try
+        {
+            await db.Database.ExecuteSqlRawAsync($"SELECT pg_advisory_lock({StartupLock})", ct);
+            try
+            {
+                await work();
+            }
+            finally
+            {
+                await db.Database.ExecuteSqlRawAsync($"SELECT pg_advisory_unlock({StartupLock})", CancellationToken.None);
+            }
+        }
+        finally
+        {
+            await db.Database.CloseConnectionAsync();
+        }
     }
 }
 

@@ -3,11 +3,13 @@ using CustomModels.Api.Tests.Infrastructure;
 
 namespace CustomModels.Api.Tests.Access;
 
-/// <summary>Limits live in the process, not the database: one database kind is enough.</summary>
-public sealed class RateLimitTests(SqliteService fixture) : IClassFixture<SqliteService>
+/// <summary>
+/// The per-key limits, the same in both places they can live: in the process, or in Redis for
+/// all API processes together. Limits live beside the database, not in it: one database kind is enough.
+/// </summary>
+public abstract class RateLimitTests(TestService service)
 {
     const string Models = "/api/v3/custom_models";
-    readonly TestService service = fixture.Service;
 
     [Fact]
     public async Task Every_answer_carries_the_limit_headers_and_the_request_past_the_limit_is_429()
@@ -51,34 +53,13 @@ public sealed class RateLimitTests(SqliteService fixture) : IClassFixture<Sqlite
         var org = await service.CreateOrganizationAsync(requestsPerMinute: 100, maxConcurrent: 1);
         var client = org.Client();
 
-        // A raw connection sends a create whose body stops half-way: that request stays in flight.
-        var body = """{"name":"slow","language":"en"}"""u8.ToArray();
-        using var tcp = new System.Net.Sockets.TcpClient();
-        await tcp.ConnectAsync(service.BaseAddress.Host, service.BaseAddress.Port);
-        var stream = tcp.GetStream();
-        var head = $"POST {Models} HTTP/1.1\r\nHost: {service.BaseAddress.Authority}\r\nAuthorization: Bearer {org.Key}\r\n" +
-                   $"Content-Type: application/json\r\nContent-Length: {body.Length}\r\nConnection: close\r\n\r\n";
-        await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes(head));
-        await stream.WriteAsync(body.AsMemory(0, 5));
-        await stream.FlushAsync();
-
-        // Poll until the server holds the slow request: by a deadline inside Kestrel's 5 s grace
-        // before its minimum body rate applies, not by a count (a loaded machine is slow to reach it).
-        HttpResponseMessage? refused = null;
-        var deadline = DateTime.UtcNow.AddSeconds(4.5);
-        while (refused is null && DateTime.UtcNow < deadline)
-        {
-            var response = await client.GetAsync(Models);
-            if (response.StatusCode == HttpStatusCode.TooManyRequests) refused = response;
-            else await Task.Delay(20);
-        }
+        using var held = await HeldRequest.StartAsync(service.BaseAddress, org.Key);
+        var refused = await HeldRequest.FirstRefusalAsync(client);
         Assert.NotNull(refused);
         await refused.AssertErrorAsync(HttpStatusCode.TooManyRequests, "RATE_LIMIT_EXCEEDED");
         Assert.Equal("1", refused.Headers.GetValues("Retry-After").Single());
 
-        await stream.WriteAsync(body.AsMemory(5));
-        var answer = await new StreamReader(stream).ReadToEndAsync();
-        Assert.StartsWith("HTTP/1.1 201", answer);
+        Assert.StartsWith("HTTP/1.1 201", await held.FinishAsync());
         await (await client.GetAsync(Models)).AssertOkAsync();
     }
 
@@ -90,3 +71,7 @@ public sealed class RateLimitTests(SqliteService fixture) : IClassFixture<Sqlite
             Assert.Equal(HttpStatusCode.OK, (await client.GetAsync(Models)).StatusCode);
     }
 }
+
+public sealed class ProcessRateLimitTests(SqliteService fixture) : RateLimitTests(fixture.Service), IClassFixture<SqliteService>;
+
+public sealed class RedisRateLimitTests(SqliteRedisService fixture) : RateLimitTests(fixture.Service), IClassFixture<SqliteRedisService>;

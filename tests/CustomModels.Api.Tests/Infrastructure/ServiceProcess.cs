@@ -7,42 +7,43 @@ using CustomModels.Core.Models;
 
 namespace CustomModels.Api.Tests.Infrastructure;
 
-/// <summary>The service as a separate OS process (`custom-models serve`), so a test can kill it with SIGKILL.</summary>
+/// <summary>
+/// The service as a separate OS process (`custom-models serve`, or `custom-models worker`), so a
+/// test can kill it with SIGKILL. The environment names the data folder; CUSTOMMODELS_DATABASE
+/// and the rest come from <c>environment</c> (SQLite in the data folder without it).
+/// </summary>
 public sealed class ServiceProcess : IDisposable
 {
     readonly Process process;
+    readonly Uri? baseAddress;
     readonly List<string> output = [];
 
-    ServiceProcess(Process process, Uri baseAddress)
+    ServiceProcess(Process process, Uri? baseAddress)
     {
         this.process = process;
-        BaseAddress = baseAddress;
+        this.baseAddress = baseAddress;
     }
 
-    public Uri BaseAddress { get; }
+    /// <summary>Where `serve` listens.</summary>
+    public Uri BaseAddress => baseAddress ?? throw new InvalidOperationException("a worker serves no HTTP");
+
+    public int ProcessId => process.Id;
 
     public string Output { get { lock (output) return string.Join('\n', output); } }
+
+    static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(120);
 
     public static async Task<ServiceProcess> StartAsync(string dataDirectory, IReadOnlyDictionary<string, string>? environment = null, params string[] extraArgs)
     {
         var port = FreePort();
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "custom-models.dll"));
-        foreach (var a in new[] { "serve", "--urls", $"http://127.0.0.1:{port}" }.Concat(extraArgs)) start.ArgumentList.Add(a);
-        start.Environment["CUSTOMMODELS_DATA_DIR"] = dataDirectory;
-        start.Environment.Remove("CUSTOMMODELS_DATABASE");
-        foreach (var (k, v) in environment ?? new Dictionary<string, string>()) start.Environment[k] = v;
-        var process = Process.Start(start)!;
-        var service = new ServiceProcess(process, new Uri($"http://127.0.0.1:{port}"));
-        process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (service.output) service.output.Add(e.Data); };
-        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (service.output) service.output.Add(e.Data); };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-
+        var service = Launch(dataDirectory, environment, new Uri($"http://127.0.0.1:{port}"),
+            ["serve", "--urls", $"http://127.0.0.1:{port}", .. extraArgs]);
         using var probe = new HttpClient { BaseAddress = service.BaseAddress, Timeout = TimeSpan.FromSeconds(2) };
-        for (var i = 0; i < 120; i++)
+        // A deadline, not a count: on a loaded machine several processes starting at once take a while.
+        var deadline = DateTime.UtcNow + StartTimeout;
+        while (DateTime.UtcNow < deadline)
         {
-            if (process.HasExited) throw new InvalidOperationException("the service exited: " + service.Output);
+            if (service.process.HasExited) throw new InvalidOperationException("the service exited: " + service.Output);
             try
             {
                 if ((await probe.GetAsync("/healthz")).StatusCode == HttpStatusCode.OK) return service;
@@ -53,6 +54,39 @@ public sealed class ServiceProcess : IDisposable
         }
         service.Dispose();
         throw new TimeoutException("the service did not start: " + service.Output);
+    }
+
+    /// <summary>`custom-models worker`, returned once its host has started (its schema migrated, its loops running).</summary>
+    public static async Task<ServiceProcess> StartWorkerAsync(string dataDirectory, IReadOnlyDictionary<string, string>? environment = null)
+    {
+        var worker = Launch(dataDirectory, environment, null, ["worker"]);
+        var deadline = DateTime.UtcNow + StartTimeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            if (worker.process.HasExited) throw new InvalidOperationException("the worker exited: " + worker.Output);
+            if (worker.Output.Contains("Application started")) return worker;
+            await Task.Delay(250);
+        }
+        worker.Dispose();
+        throw new TimeoutException("the worker did not start: " + worker.Output);
+    }
+
+    static ServiceProcess Launch(string dataDirectory, IReadOnlyDictionary<string, string>? environment, Uri? baseAddress, string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "custom-models.dll"));
+        foreach (var a in args) start.ArgumentList.Add(a);
+        start.Environment["CUSTOMMODELS_DATA_DIR"] = dataDirectory;
+        start.Environment.Remove("CUSTOMMODELS_DATABASE");
+        start.Environment.Remove("CUSTOMMODELS_REDIS");
+        foreach (var (k, v) in environment ?? new Dictionary<string, string>()) start.Environment[k] = v;
+        var process = Process.Start(start)!;
+        var service = new ServiceProcess(process, baseAddress);
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (service.output) service.output.Add(e.Data); };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (service.output) service.output.Add(e.Data); };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return service;
     }
 
     /// <summary>
@@ -81,7 +115,7 @@ public sealed class ServiceProcess : IDisposable
         process.Dispose();
     }
 
-    static int FreePort()
+    public static int FreePort()
     {
         var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();

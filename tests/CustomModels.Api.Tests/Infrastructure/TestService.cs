@@ -20,14 +20,18 @@ public enum DatabaseKind { Sqlite, Postgres }
 public sealed class TestService : IAsyncDisposable
 {
     readonly WebApplication app;
+    readonly ServiceOptions options;
     readonly string? postgresDatabase;
+    readonly bool ownsData;
 
-    TestService(WebApplication app, StorageSettings storage, Uri baseAddress, string? postgresDatabase)
+    TestService(WebApplication app, ServiceOptions options, Uri baseAddress, string? postgresDatabase, bool ownsData)
     {
         this.app = app;
-        Storage = storage;
+        this.options = options;
+        Storage = options.Storage;
         BaseAddress = baseAddress;
         this.postgresDatabase = postgresDatabase;
+        this.ownsData = ownsData;
     }
 
     public StorageSettings Storage { get; }
@@ -40,18 +44,7 @@ public sealed class TestService : IAsyncDisposable
     {
         var dataDir = Path.Combine(Path.GetTempPath(), "custom-models-tests", Guid.NewGuid().ToString("N"));
         string? connectionString = null, database = null;
-        if (kind == DatabaseKind.Postgres)
-        {
-            database = "cm_test_" + Guid.NewGuid().ToString("N");
-            var admin = PostgresAdminConnectionString();
-            await using (var connection = new NpgsqlConnection(admin))
-            {
-                await connection.OpenAsync();
-                await using var create = new NpgsqlCommand($"CREATE DATABASE {database}", connection);
-                await create.ExecuteNonQueryAsync();
-            }
-            connectionString = new NpgsqlConnectionStringBuilder(admin) { Database = database }.ToString();
-        }
+        if (kind == DatabaseKind.Postgres) (database, connectionString) = await CreatePostgresDatabaseAsync();
         var options = new ServiceOptions
         {
             Storage = StorageSettings.Create(dataDir, connectionString),
@@ -59,18 +52,55 @@ public sealed class TestService : IAsyncDisposable
             CreateFirstKey = false,
         };
         if (configure is not null) options = configure(options);
+        return await StartAsync(options, database, ownsData: true);
+    }
+
+    static async Task<TestService> StartAsync(ServiceOptions options, string? database, bool ownsData)
+    {
         var app = ServiceApp.Build(options);
         await ServiceApp.PrepareDatabaseAsync(app, options);
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        return new TestService(app, options.Storage, new Uri(address), database);
+        return new TestService(app, options, new Uri(address), database, ownsData);
     }
+
+    /// <summary>A second service on this one's database, data folder and options, as another API process would be; this one owns the data.</summary>
+    public Task<TestService> StartAnotherAsync() => StartAsync(options, postgresDatabase, ownsData: false);
 
     public static string PostgresAdminConnectionString() =>
         Environment.GetEnvironmentVariable("CUSTOMMODELS_TEST_POSTGRES") is { Length: > 0 } cs
             ? cs
             : throw new InvalidOperationException(
                 "CUSTOMMODELS_TEST_POSTGRES is not set: run the tests with `make test`, which starts a throw-away PostgreSQL");
+
+    /// <summary>A fresh database on the test PostgreSQL server: its name and connection string.</summary>
+    public static async Task<(string Name, string ConnectionString)> CreatePostgresDatabaseAsync()
+    {
+        var name = "cm_test_" + Guid.NewGuid().ToString("N");
+        var admin = PostgresAdminConnectionString();
+        await using var connection = new NpgsqlConnection(admin);
+        await connection.OpenAsync();
+        await using var create = new NpgsqlCommand($"CREATE DATABASE {name}", connection);
+        await create.ExecuteNonQueryAsync();
+        return (name, new NpgsqlConnectionStringBuilder(admin) { Database = name }.ToString());
+    }
+
+    public static async Task DropPostgresDatabaseAsync(string name)
+    {
+        NpgsqlConnection.ClearAllPools();
+        await using var connection = new NpgsqlConnection(PostgresAdminConnectionString());
+        await connection.OpenAsync();
+        await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS {name} WITH (FORCE)", connection);
+        await drop.ExecuteNonQueryAsync();
+    }
+
+    /// <summary>The Redis server of the shared-rate-limit tests (`make test` starts one with scripts/test-redis.sh).</summary>
+    public static string RedisConfiguration() =>
+        Environment.GetEnvironmentVariable("CUSTOMMODELS_TEST_REDIS") is { Length: > 0 } redis
+            ? redis
+            : throw new InvalidOperationException(
+                "CUSTOMMODELS_TEST_REDIS is not set: run the tests with `make test`, which starts a throw-away Redis " +
+                "(or export CUSTOMMODELS_TEST_REDIS=\"$(scripts/test-redis.sh start)\")");
 
     /// <summary>A new organization with a key of the given scopes (all by default): each test owns its data.</summary>
     public async Task<TestOrganization> CreateOrganizationAsync(string[]? scopes = null, int requestsPerMinute = 0, int maxConcurrent = 0)
@@ -106,14 +136,8 @@ public sealed class TestService : IAsyncDisposable
     {
         await app.StopAsync();
         await app.DisposeAsync();
-        if (postgresDatabase is not null)
-        {
-            NpgsqlConnection.ClearAllPools();
-            await using var connection = new NpgsqlConnection(PostgresAdminConnectionString());
-            await connection.OpenAsync();
-            await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS {postgresDatabase} WITH (FORCE)", connection);
-            await drop.ExecuteNonQueryAsync();
-        }
+        if (!ownsData) return;
+        if (postgresDatabase is not null) await DropPostgresDatabaseAsync(postgresDatabase);
         try { Directory.Delete(Storage.DataDirectory, recursive: true); } catch (IOException) { }
     }
 }
@@ -128,6 +152,15 @@ public sealed class SqliteService : IAsyncLifetime
 {
     public TestService Service { get; private set; } = null!;
     public async Task InitializeAsync() => Service = await TestService.StartAsync(DatabaseKind.Sqlite);
+    public async Task DisposeAsync() => await Service.DisposeAsync();
+}
+
+/// <summary>One service per test class, on SQLite, with its rate limits in the test Redis.</summary>
+public sealed class SqliteRedisService : IAsyncLifetime
+{
+    public TestService Service { get; private set; } = null!;
+    public async Task InitializeAsync() =>
+        Service = await TestService.StartAsync(DatabaseKind.Sqlite, o => o with { Redis = TestService.RedisConfiguration() });
     public async Task DisposeAsync() => await Service.DisposeAsync();
 }
 
