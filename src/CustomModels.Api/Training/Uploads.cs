@@ -23,11 +23,15 @@ public sealed class UploadRejected(ApiError error) : Exception(error.ErrorCode)
     public ApiError Error { get; } = error;
 }
 
+/// <summary>Writing an upload to the data folder failed (ENOSPC, usually); the error handler answers 507 or 500.</summary>
+public sealed class UploadStorageException(IOException inner) : Exception("writing an upload to the data folder failed: " + inner.Message, inner);
+
 /// <summary>
 /// Streams request bodies to temporary files, never holding a file in memory, and keeps track
-/// of them so that a rejected request leaves nothing behind.
+/// of them so that a rejected request leaves nothing behind. It reads a body stream, not the
+/// request, so the fuzz target (fuzz/CustomModels.Fuzz) runs this very code over any bytes.
 /// </summary>
-public sealed class UploadReader(HttpContext context, BlobStore blobs, UploadLimits limits) : IDisposable
+public sealed class UploadReader(BlobStore blobs, UploadLimits limits) : IDisposable
 {
     readonly List<string> temps = [];
     public Dictionary<string, string> Fields { get; } = new(StringComparer.Ordinal);
@@ -35,19 +39,21 @@ public sealed class UploadReader(HttpContext context, BlobStore blobs, UploadLim
     public Dictionary<string, string> Errors { get; } = new(StringComparer.Ordinal);
 
     /// <summary>Uploads are large by nature: the request-wide cap is lifted and each file is capped instead.</summary>
-    public void LiftBodyLimit()
+    public static void LiftBodyLimit(HttpContext context)
     {
         var feature = context.Features.Get<IHttpMaxRequestBodySizeFeature>();
         if (feature is { IsReadOnly: false }) feature.MaxRequestBodySize = null;
     }
 
-    public async Task ReadMultipartAsync(CancellationToken ct)
+    /// <exception cref="UploadRejected">The body is not multipart/form-data that this service reads.</exception>
+    public async Task ReadMultipartAsync(string? contentType, Stream body, CancellationToken ct)
     {
-        var boundary = HeaderUtilities.RemoveQuotes(MediaTypeHeaderValue.Parse(context.Request.ContentType).Boundary).Value;
+        var boundary = MediaTypeHeaderValue.TryParse(contentType, out var mediaType)
+            ? HeaderUtilities.RemoveQuotes(mediaType.Boundary).Value : null;
         // RFC 2046 allows 1 to 70 characters; a longer one would not even fit MultipartReader's buffer (it throws).
         if (string.IsNullOrEmpty(boundary) || boundary.Length > 70)
             throw new UploadRejected(ApiError.BadRequest("multipart/form-data needs a boundary of 1 to 70 characters", "MALFORMED_MULTIPART"));
-        var reader = new MultipartReader(boundary, context.Request.Body) { HeadersLengthLimit = 16 * 1024, BodyLengthLimit = null };
+        var reader = new MultipartReader(boundary, body) { HeadersLengthLimit = 16 * 1024, BodyLengthLimit = null };
         try
         {
             while (await reader.ReadNextSectionAsync(ct) is { } section)
@@ -85,8 +91,8 @@ public sealed class UploadReader(HttpContext context, BlobStore blobs, UploadLim
     }
 
     /// <summary>The older form: the whole body is one transcript.</summary>
-    public async Task<UploadedFile> ReadWholeBodyAsync(string fileName, CancellationToken ct) =>
-        await SaveAsync(context.Request.Body, fileName, ct);
+    public async Task<UploadedFile> ReadWholeBodyAsync(Stream body, string fileName, CancellationToken ct) =>
+        await SaveAsync(body, fileName, ct);
 
     async Task<UploadedFile> SaveAsync(Stream body, string fileName, CancellationToken ct)
     {
@@ -94,8 +100,10 @@ public sealed class UploadReader(HttpContext context, BlobStore blobs, UploadLim
         temps.Add(path);
         long total = 0;
         var buffer = new byte[81920];
-        await using (var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.Asynchronous))
+        FileStream? file = null;
+        try
         {
+            file = Write(() => new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.Asynchronous));
             int read;
             while ((read = await body.ReadAsync(buffer, ct)) > 0)
             {
@@ -103,10 +111,42 @@ public sealed class UploadReader(HttpContext context, BlobStore blobs, UploadLim
                 if (total > limits.MaxFileBytes)
                     throw new UploadRejected(new ApiError(StatusCodes.Status413PayloadTooLarge,
                         $"'{Label(fileName)}' is larger than the limit of {limits.MaxFileBytes} bytes", "PAYLOAD_TOO_LARGE"));
-                await file.WriteAsync(buffer.AsMemory(0, read), ct);
+                await Write(() => file.WriteAsync(buffer.AsMemory(0, read), ct).AsTask());
             }
         }
+        finally
+        {
+            if (file is not null) await file.DisposeAsync();
+        }
         return new UploadedFile(path, Label(fileName), total);
+    }
+
+    /// <summary>
+    /// Our own disk failing (full, most likely) is the service's trouble, not a malformed body: it
+    /// leaves as <see cref="UploadStorageException"/>, which the multipart reader's catch lets through.
+    /// </summary>
+    static T Write<T>(Func<T> write)
+    {
+        try
+        {
+            return write();
+        }
+        catch (IOException e)
+        {
+            throw new UploadStorageException(e);
+        }
+    }
+
+    static async Task Write(Func<Task> write)
+    {
+        try
+        {
+            await write();
+        }
+        catch (IOException e)
+        {
+            throw new UploadStorageException(e);
+        }
     }
 
     /// <summary>A client's file name as a label: no control characters, at most 255 characters.</summary>
