@@ -118,10 +118,13 @@ public sealed class UploadReader(BlobStore blobs, UploadLimits limits) : IDispos
         temps.Add(path);
         long total = 0;
         var buffer = new byte[81920];
-        FileStream? file = null;
-        try
+        // Our own disk failing (full, most likely) is the service's trouble, not a malformed body: it
+        // leaves as UploadStorageException, which the multipart reader's catch of IOException lets through.
+        FileStream file;
+        try { file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.Asynchronous); }
+        catch (IOException e) { throw new UploadStorageException(e); }
+        await using (file)
         {
-            file = Write(() => new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.Asynchronous));
             int read;
             while ((read = await body.ReadAsync(buffer, ct)) > 0)
             {
@@ -129,42 +132,11 @@ public sealed class UploadReader(BlobStore blobs, UploadLimits limits) : IDispos
                 if (total > limits.MaxFileBytes)
                     throw new UploadRejected(new ApiError(StatusCodes.Status413PayloadTooLarge,
                         $"'{Label(fileName)}' is larger than the limit of {limits.MaxFileBytes} bytes", "PAYLOAD_TOO_LARGE"));
-                await Write(() => file.WriteAsync(buffer.AsMemory(0, read), ct).AsTask());
+                try { await file.WriteAsync(buffer.AsMemory(0, read), ct); }
+                catch (IOException e) { throw new UploadStorageException(e); }
             }
         }
-        finally
-        {
-            if (file is not null) await file.DisposeAsync();
-        }
         return new UploadedFile(path, Label(fileName), total);
-    }
-
-    /// <summary>
-    /// Our own disk failing (full, most likely) is the service's trouble, not a malformed body: it
-    /// leaves as <see cref="UploadStorageException"/>, which the multipart reader's catch lets through.
-    /// </summary>
-    static T Write<T>(Func<T> write)
-    {
-        try
-        {
-            return write();
-        }
-        catch (IOException e)
-        {
-            throw new UploadStorageException(e);
-        }
-    }
-
-    static async Task Write(Func<Task> write)
-    {
-        try
-        {
-            await write();
-        }
-        catch (IOException e)
-        {
-            throw new UploadStorageException(e);
-        }
     }
 
     /// <summary>A client's file name as a label: no control characters, at most 255 characters.</summary>

@@ -27,6 +27,7 @@ public sealed class BlobStore(StorageSettings storage)
         Directory.CreateDirectory(ProcessTemp);
         return Path.Combine(ProcessTemp, Guid.NewGuid().ToString("N") + suffix);
     }
+
     public string FullPath(string relative) => Path.Combine(Root, relative);
 
     public static string ModelFolder(long modelId) => Path.Combine("models", modelId.ToString());
@@ -74,12 +75,12 @@ public sealed class BlobStore(StorageSettings storage)
 
 /// <summary>
 /// Removes what processes killed mid-upload left under tmp/, at start-up and then every quarter
-/// of <see cref="AbandonedAfter"/> (CUSTOMMODELS_TEMP_ABANDONED_SECONDS, default ten minutes).
+/// of <see cref="Options.AbandonedAfter"/> (CUSTOMMODELS_TEMP_ABANDONED_SECONDS, default ten minutes).
 /// Many API processes and workers may share one data folder, so a sweep must never take a live
 /// process's upload. The age of a file cannot tell: a live upload may leave its file untouched
 /// for long (a slow client sending a later part, ffprobe reading a large file). So each process
 /// keeps its files in a folder of its own and touches that folder at every sweep: a folder
-/// untouched for <see cref="AbandonedAfter"/> belongs to a process that stopped running, however
+/// untouched for <see cref="Options.AbandonedAfter"/> belongs to a process that stopped running, however
 /// old the files in it are. A lock held by the live process would say the same at once, but file
 /// locks are not dependable on every shared storage (and .NET goes on silently where flock is not
 /// supported), while modification times are; the age only has to be well above the sweep

@@ -24,8 +24,13 @@ public sealed class UploadCrashTests : IDisposable
         try { Directory.Delete(dataDir, true); } catch (IOException) { }
     }
 
-    static string Librivox(int i) =>
-        Directory.GetFiles(TestAudio.Librivox, "*.wav").Order(StringComparer.Ordinal).ElementAt(i);
+    /// <summary>The five librivox recordings with their transcripts.</summary>
+    static List<(string Audio, string Text)> Librivox() =>
+        File.ReadAllLines(Path.Combine(TestAudio.Librivox, "transcription")).Where(l => l.Length > 0).Select(line =>
+        {
+            var id = line[(line.LastIndexOf('(') + 1)..line.LastIndexOf(')')];
+            return (Path.Combine(TestAudio.Librivox, id + ".wav"), line[..line.LastIndexOf('(')].Replace("<s>", "").Replace("</s>", "").Trim());
+        }).ToList();
 
     [Fact]
     public async Task A_kill_mid_upload_leaves_no_file_and_no_row_and_keeps_what_was_acknowledged()
@@ -34,19 +39,28 @@ public sealed class UploadCrashTests : IDisposable
         string modelBefore, dataBefore, sttBefore;
         SortedDictionary<string, string> filesBefore;
         long modelId;
-        using (var first = await ServiceProcess.StartAsync(dataDir, Environment, "--no-worker"))
+        using (var first = await ServiceProcess.StartAsync(dataDir, Environment))
         {
             var client = Client(first, key);
             modelId = (long)(await client.CreateModelAsync())["id"]!;
-            // Acknowledged before the kill: a pair, a text, a transcription.
-            var transcript = Path.Combine(dataDir, "pair.txt");
-            await File.WriteAllTextAsync(transcript, "he was not an ill disposed young man");
-            await client.UploadPairAsync(modelId, "train", Librivox(0), transcript);
-            var text = new MultipartFormDataContent { { new StringContent("train"), "type" } };
-            text.Add(new StringContent("the patient was started on metoprolol"), "transcript_file", "letters.txt");
-            await (await client.PutAsync($"{TrainingClient.Models}/{modelId}/data", text)).AssertOkAsync();
-            await client.TranscribeAsync(Librivox(1));
-            File.Delete(transcript);
+            // Acknowledged before the kill: a trained model (its metrics include training_hours), a text
+            // uploaded after the training, and a finished transcription.
+            foreach (var (audio, text) in Librivox())
+            {
+                var transcript = Path.Combine(dataDir, "pair.txt");
+                await File.WriteAllTextAsync(transcript, text);
+                await client.UploadPairAsync(modelId, "train", audio, transcript);
+                File.Delete(transcript);
+            }
+            await client.RunAsync(modelId);
+            var trained = await client.WaitAsync(modelId);
+            Assert.True((int)trained["training_status"]! == 4, trained.ToJsonString() + "\n" + first.Output);
+            Assert.NotNull(trained["training_metrics"]!["training_hours"]);
+            var letters = new MultipartFormDataContent { { new StringContent("train"), "type" } };
+            letters.Add(new StringContent("the patient was started on metoprolol"), "transcript_file", "letters.txt");
+            await (await client.PutAsync($"{TrainingClient.Models}/{modelId}/data", letters)).AssertOkAsync();
+            var stt = await client.WaitTranscriptionAsync((string)(await client.TranscribeAsync(Librivox()[1].Audio))["id"]!);
+            Assert.Equal("done", (string?)stt["status"]);
 
             (modelBefore, dataBefore, sttBefore) = await StateAsync(client, modelId);
             filesBefore = DataFolder.Files(dataDir);
