@@ -90,8 +90,7 @@ public sealed class SlowAndOversizedClientTests(ShortHeaderTimeoutService fixtur
 
         Assert.Equal(408, response.Status);
         Contract.AssertHonours(request, response, service.Storage.DataDirectory);
-        Assert.Empty(Directory.Exists(Path.Combine(service.Storage.DataDirectory, "tmp"))
-            ? Directory.EnumerateFiles(Path.Combine(service.Storage.DataDirectory, "tmp")) : []);
+        Assert.Empty(DataFolder.TempFiles(service.Storage.DataDirectory));
     }
 
     /// <summary>

@@ -12,8 +12,11 @@ namespace CustomModels.Api.Tests.Hosting;
 /// </summary>
 public sealed class UploadCrashTests : IDisposable
 {
-    /// <summary>Short, so that a dead process's temporary files are swept within seconds.</summary>
-    const int AbandonedSeconds = 2;
+    /// <summary>
+    /// Short, so that a dead process's temporary files are swept within seconds; a live process
+    /// touches its folder every second, so even a loaded machine that stalls it for a moment does not lose it.
+    /// </summary>
+    const int AbandonedSeconds = 4;
     static readonly Dictionary<string, string> Environment = new() { ["CUSTOMMODELS_TEMP_ABANDONED_SECONDS"] = AbandonedSeconds.ToString() };
 
     readonly string dataDir = Path.Combine(Path.GetTempPath(), "custom-models-tests", Guid.NewGuid().ToString("N"));

@@ -26,6 +26,16 @@ public static class DataFolder
         return files;
     }
 
+    /// <summary>
+    /// The files under tmp/, where uploads are written until kept (each process has a folder of its
+    /// own there, which stays: only files count).
+    /// </summary>
+    public static List<string> TempFiles(string dataDirectory)
+    {
+        var tmp = Path.Combine(dataDirectory, "tmp");
+        return Directory.Exists(tmp) ? Directory.EnumerateFiles(tmp, "*", SearchOption.AllDirectories).ToList() : [];
+    }
+
     public static string Describe(IReadOnlyDictionary<string, string> expected, IReadOnlyDictionary<string, string> actual)
     {
         var missing = expected.Keys.Where(k => !actual.ContainsKey(k)).ToList();
