@@ -3,7 +3,7 @@ SHELL := /bin/bash
 URLS ?= http://127.0.0.1:8080
 TEST_RESULTS := $(CURDIR)/artifacts/test-results
 
-.PHONY: deps run test publish clean
+.PHONY: deps run test publish fuzz clean
 
 deps:
 	@scripts/install-deps.sh
@@ -22,6 +22,10 @@ test: deps
 	dotnet test CustomModels.slnx -c Release --logger trx --results-directory $(TEST_RESULTS) \
 	  --logger "console;verbosity=normal"; status=$$?; \
 	scripts/test-summary.sh $(TEST_RESULTS) && exit $$status
+
+# afl-fuzz on one fuzz target for a while: make fuzz TARGET=arpa|normalizer|multipart SECONDS=60
+fuzz: deps
+	scripts/fuzz.sh $(TARGET) $(or $(SECONDS),60)
 
 publish: deps
 	dotnet publish src/CustomModels.Api -c Release -r linux-x64 --self-contained false \

@@ -13,6 +13,15 @@ public static class ErrorHandling
             ApiError error;
             if (exception is BadHttpRequestException bad)
                 error = ApiError.ForBareStatus(bad.StatusCode);
+            else if (IsStorageFull(exception))
+            {
+                // Checked before the database: a full disk is not an outage, and retrying will not help until
+                // an operator frees space. Nothing was half-done: temporary files are deleted, a failed
+                // transaction is rolled back.
+                context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("CustomModels.Errors")
+                    .LogWarning(exception, "No storage left for {Method} {Path}", context.Request.Method, context.Request.Path);
+                error = new ApiError(StatusCodes.Status507InsufficientStorage, "The server has no storage left for this request", "INSUFFICIENT_STORAGE");
+            }
             else if (exception is not null && RateLimits.KeyRateLimits.IsStoreOutage(exception))
             {
                 // Shared rate limits cannot be checked: refusing (rather than serving unlimited)
@@ -30,10 +39,6 @@ public static class ErrorHandling
                     .LogWarning(exception, "Database unavailable for {Method} {Path}", context.Request.Method, context.Request.Path);
                 context.Response.Headers.RetryAfter = "5";
                 error = new ApiError(StatusCodes.Status503ServiceUnavailable, "The database is unavailable; try again shortly", "DATABASE_UNAVAILABLE");
-            }
-            else if (Find<IOException>(exception) is { HResult: NoSpaceLeftOnDevice })
-            {
-                error = new ApiError(StatusCodes.Status507InsufficientStorage, "The server has no storage left for this request", "INSUFFICIENT_STORAGE");
             }
             else
             {
@@ -54,8 +59,16 @@ public static class ErrorHandling
         return app;
     }
 
-    /// <summary>ENOSPC: .NET reports the errno of a failed write as the IOException's HResult.</summary>
-    const int NoSpaceLeftOnDevice = 28;
+    /// <summary>
+    /// A write refused for want of space: ENOSPC or EDQUOT from a file write (.NET reports the errno
+    /// as the IOException's HResult), SQLITE_FULL (13) from SQLite, disk_full (53100) from PostgreSQL.
+    /// </summary>
+    static bool IsStorageFull(Exception? exception) =>
+        Find<IOException>(exception) is { HResult: NoSpaceLeftOnDevice or DiskQuotaExceeded }
+        || Find<Microsoft.Data.Sqlite.SqliteException>(exception) is { SqliteErrorCode: SqliteFull }
+        || Find<Npgsql.PostgresException>(exception) is { SqlState: Npgsql.PostgresErrorCodes.DiskFull };
+
+    const int NoSpaceLeftOnDevice = 28, DiskQuotaExceeded = 122, SqliteFull = 13;
 
     static T? Find<T>(Exception? exception) where T : Exception
     {

@@ -40,8 +40,8 @@ public static class DataApi
         if (model is null) return ApiError.ModelNotFound();
         if (model.TrainingStatus == TrainingStatus.Running) return ModelTraining();
 
-        using var upload = new UploadReader(context, blobs, limits);
-        upload.LiftBodyLimit();
+        using var upload = new UploadReader(blobs, limits);
+        UploadReader.LiftBodyLimit(context);
         var ct = context.RequestAborted;
         try
         {
@@ -62,7 +62,7 @@ public static class DataApi
         var request = context.Request;
         if (request.HasFormContentType && request.ContentType!.StartsWith("multipart/", StringComparison.OrdinalIgnoreCase))
         {
-            await upload.ReadMultipartAsync(ct);
+            await upload.ReadMultipartAsync(request.ContentType, request.Body, ct);
             var errors = upload.Errors;
             var type = upload.Fields.GetValueOrDefault("type") ?? upload.Fields.GetValueOrDefault("data_type") ?? request.Query["type"].FirstOrDefault();
             DataSetKind? kind = ParseKind(type);
@@ -80,7 +80,7 @@ public static class DataApi
             if (kind is null)
                 throw new UploadRejected(ApiError.InvalidQuery(new Dictionary<string, string> { ["data_type"] = "Must be 1 (training text) or 2 (test text)" }));
             var name = request.Headers["x-filename"].FirstOrDefault() ?? "transcript.txt";
-            return (kind.Value, null, await upload.ReadWholeBodyAsync(name, ct));
+            return (kind.Value, null, await upload.ReadWholeBodyAsync(request.Body, name, ct));
         }
         throw new UploadRejected(ApiError.UnsupportedMediaType("multipart/form-data (or text/plain with ?data_type=1|2)"));
     }
@@ -137,9 +137,6 @@ public static class DataApi
         var name = Guid.NewGuid().ToString("N");
         var transcriptBlob = Path.Combine(BlobStore.DataFolder(model.Id), name + ".txt");
         var audioBlob = audio is null ? null : Path.Combine(BlobStore.DataFolder(model.Id), name + ".audio");
-        blobs.Publish(transcript.TempPath, transcriptBlob);
-        if (audio is not null) blobs.Publish(audio.TempPath, audioBlob!);
-
         var now = Clock.UtcNow();
         var row = new TrainingDataSet
         {
@@ -149,6 +146,8 @@ public static class DataApi
         var committed = false;
         try
         {
+            blobs.Publish(transcript.TempPath, transcriptBlob);
+            if (audio is not null) blobs.Publish(audio.TempPath, audioBlob!);
             await using var transaction = await db.Database.BeginTransactionAsync(ct);
             // Training data moves 1 → 2; any other status stays (data waits for the next run). Not while training.
             var rows = await db.CustomModels.Where(m => m.Id == model.Id && m.TrainingStatus != TrainingStatus.Running)

@@ -23,11 +23,15 @@ public sealed class UploadRejected(ApiError error) : Exception(error.ErrorCode)
     public ApiError Error { get; } = error;
 }
 
+/// <summary>Writing an upload to the data folder failed (ENOSPC, usually); the error handler answers 507 or 500.</summary>
+public sealed class UploadStorageException(IOException inner) : Exception("writing an upload to the data folder failed: " + inner.Message, inner);
+
 /// <summary>
 /// Streams request bodies to temporary files, never holding a file in memory, and keeps track
-/// of them so that a rejected request leaves nothing behind.
+/// of them so that a rejected request leaves nothing behind. It reads a body stream, not the
+/// request, so the fuzz target (fuzz/CustomModels.Fuzz) runs this very code over any bytes.
 /// </summary>
-public sealed class UploadReader(HttpContext context, BlobStore blobs, UploadLimits limits) : IDisposable
+public sealed class UploadReader(BlobStore blobs, UploadLimits limits) : IDisposable
 {
     readonly List<string> temps = [];
     public Dictionary<string, string> Fields { get; } = new(StringComparer.Ordinal);
@@ -35,19 +39,21 @@ public sealed class UploadReader(HttpContext context, BlobStore blobs, UploadLim
     public Dictionary<string, string> Errors { get; } = new(StringComparer.Ordinal);
 
     /// <summary>Uploads are large by nature: the request-wide cap is lifted and each file is capped instead.</summary>
-    public void LiftBodyLimit()
+    public static void LiftBodyLimit(HttpContext context)
     {
         var feature = context.Features.Get<IHttpMaxRequestBodySizeFeature>();
         if (feature is { IsReadOnly: false }) feature.MaxRequestBodySize = null;
     }
 
-    public async Task ReadMultipartAsync(CancellationToken ct)
+    /// <exception cref="UploadRejected">The body is not multipart/form-data that this service reads.</exception>
+    public async Task ReadMultipartAsync(string? contentType, Stream body, CancellationToken ct)
     {
-        var boundary = HeaderUtilities.RemoveQuotes(MediaTypeHeaderValue.Parse(context.Request.ContentType).Boundary).Value;
+        var boundary = MediaTypeHeaderValue.TryParse(contentType, out var mediaType)
+            ? HeaderUtilities.RemoveQuotes(mediaType.Boundary).Value : null;
         // RFC 2046 allows 1 to 70 characters; a longer one would not even fit MultipartReader's buffer (it throws).
         if (string.IsNullOrEmpty(boundary) || boundary.Length > 70)
             throw new UploadRejected(ApiError.BadRequest("multipart/form-data needs a boundary of 1 to 70 characters", "MALFORMED_MULTIPART"));
-        var reader = new MultipartReader(boundary, context.Request.Body) { HeadersLengthLimit = 16 * 1024, BodyLengthLimit = null };
+        var reader = new MultipartReader(boundary, body) { HeadersLengthLimit = 16 * 1024, BodyLengthLimit = null };
         try
         {
             while (await reader.ReadNextSectionAsync(ct) is { } section)
@@ -55,16 +61,14 @@ public sealed class UploadReader(HttpContext context, BlobStore blobs, UploadLim
                 if (!ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var disposition)
                     || !disposition.DispositionType.Equals("form-data", StringComparison.OrdinalIgnoreCase))
                     continue;
-                var name = HeaderUtilities.RemoveQuotes(disposition.Name).Value ?? "";
+                var (name, fileName) = NameAndFileName(disposition);
                 if (Fields.ContainsKey(name) || Files.ContainsKey(name))
                 {
                     Errors[name] = "Must be given once";
                     continue;
                 }
-                if (disposition.IsFileDisposition())
+                if (fileName is not null)
                 {
-                    var fileName = HeaderUtilities.RemoveQuotes(disposition.FileNameStar).Value
-                        ?? HeaderUtilities.RemoveQuotes(disposition.FileName).Value ?? name;
                     Files[name] = await SaveAsync(section.Body, fileName, ct);
                 }
                 else
@@ -84,9 +88,29 @@ public sealed class UploadReader(HttpContext context, BlobStore blobs, UploadLim
         }
     }
 
+    /// <summary>
+    /// The part's name, and for a file part its file name (null for a field). A parsed header can
+    /// still throw when its RFC 5987 <c>filename*</c> is read (no value, or a charset such as UTF-7
+    /// that .NET refuses): that is the client's malformed part, found by fuzzing the upload reader.
+    /// </summary>
+    static (string Name, string? FileName) NameAndFileName(ContentDispositionHeaderValue disposition)
+    {
+        try
+        {
+            var name = HeaderUtilities.RemoveQuotes(disposition.Name).Value ?? "";
+            if (!disposition.IsFileDisposition()) return (name, null);
+            return (name, HeaderUtilities.RemoveQuotes(disposition.FileNameStar).Value
+                ?? HeaderUtilities.RemoveQuotes(disposition.FileName).Value ?? name);
+        }
+        catch (Exception e) when (e is ArgumentException or NotSupportedException or FormatException)
+        {
+            throw new UploadRejected(ApiError.BadRequest("A part's Content-Disposition has a filename* that cannot be decoded", "MALFORMED_MULTIPART"));
+        }
+    }
+
     /// <summary>The older form: the whole body is one transcript.</summary>
-    public async Task<UploadedFile> ReadWholeBodyAsync(string fileName, CancellationToken ct) =>
-        await SaveAsync(context.Request.Body, fileName, ct);
+    public async Task<UploadedFile> ReadWholeBodyAsync(Stream body, string fileName, CancellationToken ct) =>
+        await SaveAsync(body, fileName, ct);
 
     async Task<UploadedFile> SaveAsync(Stream body, string fileName, CancellationToken ct)
     {
@@ -94,7 +118,12 @@ public sealed class UploadReader(HttpContext context, BlobStore blobs, UploadLim
         temps.Add(path);
         long total = 0;
         var buffer = new byte[81920];
-        await using (var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.Asynchronous))
+        // Our own disk failing (full, most likely) is the service's trouble, not a malformed body: it
+        // leaves as UploadStorageException, which the multipart reader's catch of IOException lets through.
+        FileStream file;
+        try { file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.Asynchronous); }
+        catch (IOException e) { throw new UploadStorageException(e); }
+        await using (file)
         {
             int read;
             while ((read = await body.ReadAsync(buffer, ct)) > 0)
@@ -103,7 +132,8 @@ public sealed class UploadReader(HttpContext context, BlobStore blobs, UploadLim
                 if (total > limits.MaxFileBytes)
                     throw new UploadRejected(new ApiError(StatusCodes.Status413PayloadTooLarge,
                         $"'{Label(fileName)}' is larger than the limit of {limits.MaxFileBytes} bytes", "PAYLOAD_TOO_LARGE"));
-                await file.WriteAsync(buffer.AsMemory(0, read), ct);
+                try { await file.WriteAsync(buffer.AsMemory(0, read), ct); }
+                catch (IOException e) { throw new UploadStorageException(e); }
             }
         }
         return new UploadedFile(path, Label(fileName), total);

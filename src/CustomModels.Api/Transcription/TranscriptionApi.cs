@@ -44,11 +44,11 @@ public static class TranscriptionApi
         var org = CurrentKey.Get(context).OrganizationId;
         var ct = context.RequestAborted;
 
-        using var upload = new UploadReader(context, blobs, limits);
-        upload.LiftBodyLimit();
+        using var upload = new UploadReader(blobs, limits);
+        UploadReader.LiftBodyLimit(context);
         try
         {
-            await upload.ReadMultipartAsync(ct);
+            await upload.ReadMultipartAsync(request.ContentType, request.Body, ct);
             var errors = upload.Errors;
             if (!upload.Files.TryGetValue("audio_file", out var audio)) errors.TryAdd("audio_file", "Required");
             var model = await ReadModelAsync(db, org, upload.Fields.GetValueOrDefault("model"), errors, ct);
@@ -115,7 +115,6 @@ public static class TranscriptionApi
         var publicId = "stt_" + RandomNumberGenerator.GetString("abcdefghijklmnopqrstuvwxyz234567", 20);
         var folder = TranscriptionWorker.Folder(publicId);
         var audioBlob = Path.Combine(folder, "audio");
-        blobs.Publish(audio.TempPath, audioBlob);
         var request = context.Request;
         var row = new TranscriptionJob
         {
@@ -126,6 +125,7 @@ public static class TranscriptionApi
         var committed = false;
         try
         {
+            blobs.Publish(audio.TempPath, audioBlob);
             db.Transcriptions.Add(row);
             await db.SaveChangesAsync(CancellationToken.None);
             committed = true;

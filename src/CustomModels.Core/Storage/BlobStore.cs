@@ -1,4 +1,6 @@
 using CustomModels.Core.Data;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 
 namespace CustomModels.Core.Storage;
 
@@ -9,13 +11,21 @@ namespace CustomModels.Core.Storage;
 public sealed class BlobStore(StorageSettings storage)
 {
     public string Root => storage.DataDirectory;
-    string TempDirectory => Path.Combine(Root, "tmp");
+    string TempRoot => Path.Combine(Root, "tmp");
+
+    /// <summary>
+    /// This process's own folder under tmp/: every process sharing the data folder writes its
+    /// unfinished files in a folder of its own, whose modification time is its heartbeat (see
+    /// <see cref="TempSweeper"/>).
+    /// </summary>
+    string ProcessTemp { get; } = Path.Combine(storage.DataDirectory, "tmp",
+        $"{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..12]}");
 
     /// <summary>A fresh path for a file being written; nothing else will use it.</summary>
     public string NewTempPath(string suffix = "")
     {
-        Directory.CreateDirectory(TempDirectory);
-        return Path.Combine(TempDirectory, Guid.NewGuid().ToString("N") + suffix);
+        Directory.CreateDirectory(ProcessTemp);
+        return Path.Combine(ProcessTemp, Guid.NewGuid().ToString("N") + suffix);
     }
 
     public string FullPath(string relative) => Path.Combine(Root, relative);
@@ -48,30 +58,54 @@ public sealed class BlobStore(StorageSettings storage)
         catch (UnauthorizedAccessException) { }
     }
 
-    /// <summary>At start-up: files left under tmp/ by a process that died mid-write belong to nobody.</summary>
-    public void ClearStaleTemp(TimeSpan olderThan)
+    /// <summary>
+    /// Touches this process's temp folder (the heartbeat), then deletes every other entry under
+    /// tmp/ untouched for longer than <paramref name="abandonedAfter"/>: the folder of a process
+    /// that died (SIGKILL, a lost machine) with whatever half-written files it held.
+    /// </summary>
+    public void SweepAbandonedTemp(TimeSpan abandonedAfter)
     {
-        if (!Directory.Exists(TempDirectory)) return;
-        foreach (var entry in new DirectoryInfo(TempDirectory).EnumerateFileSystemInfos())
-            if (DateTime.UtcNow - entry.LastWriteTimeUtc > olderThan) DeleteQuietly(entry.FullName);
+        Directory.CreateDirectory(ProcessTemp);
+        Directory.SetLastWriteTimeUtc(ProcessTemp, DateTime.UtcNow);
+        foreach (var entry in new DirectoryInfo(TempRoot).EnumerateFileSystemInfos())
+            if (entry.FullName != ProcessTemp && DateTime.UtcNow - entry.LastWriteTimeUtc > abandonedAfter)
+                DeleteQuietly(entry.FullName);
     }
 }
 
 /// <summary>
-/// Removes what uploads killed mid-way left under tmp/: an entry nobody has written for ten
-/// minutes belongs to no live request (a live upload writes continuously; Kestrel ends one that
-/// stalls), so API processes sharing the data folder never take each other's files.
+/// Removes what processes killed mid-upload left under tmp/, at start-up and then every quarter
+/// of <see cref="Options.AbandonedAfter"/> (CUSTOMMODELS_TEMP_ABANDONED_SECONDS, default ten minutes).
+/// Many API processes and workers may share one data folder, so a sweep must never take a live
+/// process's upload. The age of a file cannot tell: a live upload may leave its file untouched
+/// for long (a slow client sending a later part, ffprobe reading a large file). So each process
+/// keeps its files in a folder of its own and touches that folder at every sweep: a folder
+/// untouched for <see cref="Options.AbandonedAfter"/> belongs to a process that stopped running, however
+/// old the files in it are. A lock held by the live process would say the same at once, but file
+/// locks are not dependable on every shared storage (and .NET goes on silently where flock is not
+/// supported), while modification times are; the age only has to be well above the sweep
+/// interval and the clock difference between the machines.
 /// </summary>
-public sealed class TempSweeper(BlobStore blobs) : Microsoft.Extensions.Hosting.BackgroundService
+public sealed class TempSweeper(BlobStore blobs, TempSweeper.Options options, ILogger<TempSweeper> log) : BackgroundService
 {
-    public static readonly TimeSpan Abandoned = TimeSpan.FromMinutes(10);
+    public sealed record Options(TimeSpan AbandonedAfter)
+    {
+        public static Options FromEnvironment() => new(
+            Environment.GetEnvironmentVariable("CUSTOMMODELS_TEMP_ABANDONED_SECONDS") is { } s && int.TryParse(s, out var n) && n > 0
+                ? TimeSpan.FromSeconds(n) : TimeSpan.FromMinutes(10));
+    }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var timer = new PeriodicTimer(TimeSpan.FromMinutes(5));
+        using var timer = new PeriodicTimer(options.AbandonedAfter / 4);
         try
         {
-            do blobs.ClearStaleTemp(Abandoned);
+            do
+            {
+                // A sweep that fails (a full or unreachable disk) is tried again at the next tick, never fatal to the process.
+                try { blobs.SweepAbandonedTemp(options.AbandonedAfter); }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException) { log.LogWarning(e, "Sweeping tmp/ failed"); }
+            }
             while (await timer.WaitForNextTickAsync(stoppingToken));
         }
         catch (OperationCanceledException) { }

@@ -14,6 +14,7 @@ public static class TrainingServices
         services.AddSingleton<Recognizers>();
         services.AddSingleton<TrainingPipeline>();
         services.AddSingleton<ModelDeletion>();
+        services.TryAddSingleton(TempSweeper.Options.FromEnvironment());
         services.AddHostedService<TempSweeper>();
         services.TryAddSingleton(TrainingWorkerOptions.FromEnvironment());
         return services;

@@ -18,7 +18,15 @@ public static class ArpaReader
     /// <exception cref="ArpaFormatException">The file is not an ARPA model (or not UTF-8).</exception>
     public static BackoffLanguageModel Read(string path)
     {
-        using var reader = new StreamReader(path, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true), detectEncodingFromByteOrderMarks: false);
+        using var stream = File.OpenRead(path);
+        return Read(stream);
+    }
+
+    /// <exception cref="ArpaFormatException">The bytes are not an ARPA model (or not UTF-8).</exception>
+    public static BackoffLanguageModel Read(Stream stream)
+    {
+        using var reader = new StreamReader(stream, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true),
+            detectEncodingFromByteOrderMarks: false, leaveOpen: true);
         return Read(reader);
     }
 
@@ -64,7 +72,8 @@ public static class ArpaReader
             var counts = new List<long>();
             while (NextLineSkippingBlanks() && _line!.TrimStart().StartsWith("ngram ", StringComparison.Ordinal))
             {
-                var field = _line.Trim()["ngram ".Length..].Trim();
+                // Cut after what StartsWith saw: a bare "ngram " has nothing left once fully trimmed.
+                var field = _line.TrimStart()["ngram ".Length..].Trim();
                 var equals = field.IndexOf('=');
                 if (equals < 0
                     || !int.TryParse(field.AsSpan(0, equals).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var n)

@@ -13,6 +13,26 @@ public abstract class HostileInputExamples(TestService service)
 {
     const string Models = HostileGen.ModelsPath;
 
+    // Found by afl-fuzz on the upload reader (scripts/fuzz.sh multipart): reading these file names threw inside ASP.NET's
+    // ContentDispositionHeaderValue (ArgumentNullException, NotSupportedException), answered 500.
+    [Theory]
+    [InlineData("filename*")]
+    [InlineData("filename*=utf-7''a.txt")]
+    public async Task A_part_whose_filename_star_cannot_be_decoded_is_400_malformed_multipart(string parameter)
+    {
+        var client = (await service.CreateOrganizationAsync()).Client();
+        var id = (long)(await client.CreateModelAsync())["id"]!;
+        foreach (var (path, name) in new[] { ($"{Models}/{id}/data", "transcript_file"), ("/api/v3/stt", "audio_file") })
+        {
+            var body = new ByteArrayContent(Encoding.UTF8.GetBytes(
+                $"--b\r\nContent-Disposition: form-data; name=\"type\"\r\n\r\ntrain\r\n" +
+                $"--b\r\nContent-Disposition: form-data; name=\"{name}\"; {parameter}\r\n\r\nthe patient\r\n--b--\r\n"));
+            body.Headers.TryAddWithoutValidation("Content-Type", "multipart/form-data; boundary=b");
+            await (await client.SendAsync(new HttpRequestMessage(path.EndsWith("data") ? HttpMethod.Put : HttpMethod.Post, path) { Content = body }))
+                .AssertErrorAsync(HttpStatusCode.BadRequest, "MALFORMED_MULTIPART");
+        }
+    }
+
     [Fact]
     public async Task A_json_body_that_repeats_a_property_is_400_malformed_json()
     {

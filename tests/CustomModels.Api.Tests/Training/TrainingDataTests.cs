@@ -20,9 +20,7 @@ public sealed class TrainingDataTests(SqliteService fixture) : IClassFixture<Sql
     IEnumerable<string> FilesOf(long id) =>
         Directory.Exists(ModelFolder(id)) ? Directory.EnumerateFiles(ModelFolder(id), "*", SearchOption.AllDirectories) : [];
 
-    IEnumerable<string> TempFiles() =>
-        Directory.Exists(Path.Combine(service.Storage.DataDirectory, "tmp"))
-            ? Directory.EnumerateFileSystemEntries(Path.Combine(service.Storage.DataDirectory, "tmp")) : [];
+    IEnumerable<string> TempFiles() => DataFolder.TempFiles(service.Storage.DataDirectory);
 
     static string TextFile(string content, string name = "corpus.txt")
     {
@@ -171,7 +169,6 @@ public sealed class UploadLimitTests : IAsyncLifetime
         await (await client.PutAsync($"/api/v3/custom_models/{id}/data", TrainingClient.Pair("train", null, big)))
             .AssertErrorAsync(HttpStatusCode.RequestEntityTooLarge, "PAYLOAD_TOO_LARGE");
         Assert.False(Directory.Exists(Path.Combine(service.Storage.DataDirectory, "models", id.ToString())));
-        var tmp = Path.Combine(service.Storage.DataDirectory, "tmp");
-        Assert.True(!Directory.Exists(tmp) || !Directory.EnumerateFileSystemEntries(tmp).Any());
+        Assert.Empty(DataFolder.TempFiles(service.Storage.DataDirectory));
     }
 }

@@ -19,8 +19,7 @@ public sealed class TranscriptionRequestTests(SqliteService fixture) : IClassFix
         using var scope = service.Services.CreateScope();
         var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
         Assert.False(db.Transcriptions.Any(t => t.OrganizationId == organizationId));
-        var tmp = Path.Combine(service.Storage.DataDirectory, "tmp");
-        Assert.True(!Directory.Exists(tmp) || Directory.GetFileSystemEntries(tmp).Length == 0, "temporary files left behind");
+        Assert.True(DataFolder.TempFiles(service.Storage.DataDirectory).Count == 0, "temporary files left behind");
         await Task.CompletedTask;
     }
 

@@ -102,6 +102,8 @@ public class ArpaTests
     [InlineData("\\data\\\nngram 1=3\nngram 2=2\n\n\\1-grams:\n-1\t<s>\t0\n-1\t</s>\t0\n-1\t<unk>\t0\n\n\\2-grams:\n-1\t<s> </s>\n-2\t<s> </s>\n\\end\\\n", 12, "duplicate of line 11")]
     [InlineData("\\data\\\nngram 1=2\n\n\\1-grams:\n-1\t<s>\n-1\t<unk>\n\\end\\\n", 7, "no </s>")]
     [InlineData("\\data\\\nngram 1=1\nngram 2=0\nngram 3=0\nngram 4=0\nngram 5=0\nngram 6=0\n", 7, "6-gram models are not supported")]
+    // Found by afl-fuzz (scripts/fuzz.sh arpa): "ngram " with nothing after it threw ArgumentOutOfRangeException.
+    [InlineData("\\data\\\nngram 1=3\nngram \n\n\\1-grams:\n", 3, "expected \"ngram N=count\", found \"ngram \"")]
     public void Malformed_files_are_refused_with_the_line_and_the_reason(string arpa, int lineNumber, string reason)
     {
         var error = Assert.Throws<ArpaFormatException>(() => ArpaReader.Read(new StringReader(arpa)));
