@@ -1,21 +1,28 @@
+using System.Diagnostics;
+using System.Numerics;
+
 namespace CustomModels.Speech.LanguageModel;
 
 /// <summary>What estimation produced: the model and the statistics it came from.</summary>
 /// <param name="Discounts">Per order (index order − 1).</param>
 /// <param name="CountsOfCounts">Per order, of the adjusted counts the discounts were computed from.</param>
+/// <param name="StageTimes">Wall time of each stage, in order, for operators measuring where the time goes.</param>
 public sealed record LanguageModelEstimate(
     BackoffLanguageModel Model,
     IReadOnlyList<KneserNeyDiscount> Discounts,
     IReadOnlyList<CountsOfCounts> CountsOfCounts,
     long Sentences,
-    long Words);
+    long Words,
+    IReadOnlyList<StageTime> StageTimes);
+
+public readonly record struct StageTime(string Stage, TimeSpan Elapsed);
 
 /// <summary>
 /// Interpolated modified Kneser-Ney estimation (Chen &amp; Goodman 1998) as KenLM's lmplz does
 /// it, in its four stages: <see cref="CorpusCount"/> → <see cref="AdjustCounts"/> →
 /// <see cref="InitialProbabilities"/> → <see cref="Interpolate"/>. Everything is held in
 /// memory as sorted arrays of packed word ids, which suits transcript-sized corpora
-/// (the 820,000-word King James Bible takes about a second).
+/// (the 720,000-word King James Bible takes about a quarter of a second).
 /// </summary>
 public static class KneserNeyEstimator
 {
@@ -29,17 +36,22 @@ public static class KneserNeyEstimator
     {
         ArgumentNullException.ThrowIfNull(lines);
         CheckOrder(order);
-        return Estimate(CorpusCount.Run(lines, order));
+        var clock = new StageClock();
+        return Estimate(CorpusCount.Run(lines, order), clock, Parallelism.AllCores);
     }
 
     /// <summary>As <see cref="Estimate(IEnumerable{string}, int)"/> on the lines of UTF-8 text (a file's contents), only faster.</summary>
     /// <exception cref="CustomModels.Speech.Text.TranscriptEncodingException">The text is not UTF-8.</exception>
     /// <exception cref="InvalidDataException">The text has no words.</exception>
-    public static LanguageModelEstimate Estimate(Stream utf8Text, int order = DefaultOrder)
+    public static LanguageModelEstimate Estimate(Stream utf8Text, int order = DefaultOrder) => Estimate(utf8Text, order, Parallelism.AllCores);
+
+    /// <summary>As <see cref="Estimate(Stream, int)"/>; the result does not depend on <paramref name="parallelism"/>.</summary>
+    internal static LanguageModelEstimate Estimate(Stream utf8Text, int order, Parallelism parallelism)
     {
         ArgumentNullException.ThrowIfNull(utf8Text);
         CheckOrder(order);
-        return Estimate(CorpusCount.Run(utf8Text, order));
+        var clock = new StageClock();
+        return Estimate(CorpusCount.Run(utf8Text, order), clock, parallelism);
     }
 
     private static void CheckOrder(int order)
@@ -48,13 +60,82 @@ public static class KneserNeyEstimator
             throw new ArgumentOutOfRangeException(nameof(order), order, $"the n-gram order must be from {MinOrder} to {MaxOrder}");
     }
 
-    private static LanguageModelEstimate Estimate(CorpusCount corpus)
+    private static LanguageModelEstimate Estimate(CorpusCount corpus, StageClock clock, Parallelism parallelism)
     {
-        var counts = AdjustCounts.Run(corpus);
+        clock.Lap("read");
+        return EstimationKey<ulong>.Fits(corpus.Order, corpus.Vocabulary.Length)
+            ? Estimate(corpus, new EstimationKey<ulong>(EstimationKey<ulong>.BitsFor(corpus.Vocabulary.Length)), clock, parallelism)
+            : Estimate(corpus, new EstimationKey<UInt128>(EstimationKey<UInt128>.BitsFor(corpus.Vocabulary.Length)), clock, parallelism);
+    }
+
+    private static LanguageModelEstimate Estimate<TKey>(CorpusCount corpus, EstimationKey<TKey> key, StageClock clock, Parallelism parallelism)
+        where TKey : unmanaged, IBinaryInteger<TKey>, IUnsignedNumber<TKey>
+    {
+        var raw = corpus.CountNGrams(key, parallelism);
+        clock.Lap("count");
+        var counts = AdjustCounts.Run(raw, corpus.Vocabulary.Length, key, parallelism);
         var countsOfCounts = counts.Select(c => c.CountsOfCounts()).ToArray();
         var discounts = countsOfCounts.Select(KneserNeyDiscount.FromCountsOfCounts).ToArray();
-        var initial = counts.Select((c, i) => InitialProbabilities.Run(c, discounts[i])).ToArray();
-        var model = Interpolate.Run(corpus.Vocabulary, counts, initial);
-        return new LanguageModelEstimate(model, discounts, countsOfCounts, corpus.Sentences, corpus.Words);
+        clock.Lap("adjust");
+        var initial = new UninterpolatedOrder<TKey>[counts.Length];
+        parallelism.For(0, counts.Length, n => initial[n] = InitialProbabilities.Run(counts[n], discounts[n], key));
+        clock.Lap("initial probabilities");
+        var model = Interpolate.Run(corpus.Vocabulary, counts, initial, key, parallelism);
+        clock.Lap("interpolate");
+        return new LanguageModelEstimate(model, discounts, countsOfCounts, corpus.Sentences, corpus.Words, clock.Times);
+    }
+
+    private sealed class StageClock
+    {
+        private readonly Stopwatch _stopwatch = Stopwatch.StartNew();
+        private readonly List<StageTime> _times = [];
+
+        public IReadOnlyList<StageTime> Times => _times;
+
+        public void Lap(string stage)
+        {
+            _times.Add(new StageTime(stage, _stopwatch.Elapsed));
+            _stopwatch.Restart();
+        }
+    }
+}
+
+/// <summary>
+/// Whether estimation shares its work between cores. The split never changes a result (each
+/// part is computed as it would be alone and merged in a fixed order), so a single-threaded
+/// run gives the same model; tests compare the two.
+/// </summary>
+internal sealed class Parallelism
+{
+    public static readonly Parallelism AllCores = Threads(Environment.ProcessorCount);
+    public static readonly Parallelism SingleThreaded = Threads(1);
+
+    private readonly ParallelOptions _options;
+
+    private Parallelism(int threads) => _options = new ParallelOptions { MaxDegreeOfParallelism = threads };
+
+    public static Parallelism Threads(int threads) => new(Math.Max(1, threads));
+
+    public bool IsParallel => _options.MaxDegreeOfParallelism > 1;
+
+    public void For(int fromInclusive, int toExclusive, Action<int> body)
+    {
+        if (!IsParallel)
+        {
+            for (var i = fromInclusive; i < toExclusive; i++) body(i);
+            return;
+        }
+        Parallel.For(fromInclusive, toExclusive, _options, body);
+    }
+
+    public void Invoke(Action first, Action second)
+    {
+        if (!IsParallel)
+        {
+            first();
+            second();
+            return;
+        }
+        Parallel.Invoke(_options, first, second);
     }
 }
