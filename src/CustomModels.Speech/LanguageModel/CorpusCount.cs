@@ -51,16 +51,50 @@ internal sealed class CorpusCount
 
     /// <summary>As <see cref="Run(IEnumerable{string}, int)"/> on the lines of UTF-8 text, with the same result.</summary>
     /// <exception cref="TranscriptEncodingException">The text is not UTF-8.</exception>
-    public static CorpusCount Run(Stream utf8Text, int order)
+    public static CorpusCount Run(Stream utf8Text, int order, Parallelism parallelism)
     {
-        // Most lines of a corpus are plain ASCII words: those are split and looked up from their
-        // bytes, without a string per line or word; any other line takes the string path.
-        var tokens = new FirstPass();
-        TranscriptNormalizer.ForEachLine(utf8Text, (line, offset) =>
+        var remaining = utf8Text.CanSeek ? utf8Text.Length - utf8Text.Position : -1;
+        if (!parallelism.IsParallel || remaining is < MinParallelBytes or > MaxParallelBytes)
         {
-            if (!tokens.TryAddAsciiSentence(line)) tokens.AddSentence(TranscriptNormalizer.Words(TranscriptNormalizer.DecodeLine(line, offset)));
-        });
-        return Run(tokens, order);
+            var tokens = new FirstPass();
+            tokens.AddLines(utf8Text, 0);
+            return Run(tokens, order);
+        }
+
+        // Two halves, cut at a line end, counted at the same time; sentences are independent
+        // and the final ids are sorted, so counting them apart and merging gives the same result.
+        var text = new byte[remaining];
+        utf8Text.ReadExactly(text);
+        var cut = text.AsSpan(text.Length / 2).IndexOf((byte)'\n');
+        cut = cut < 0 ? text.Length : text.Length / 2 + cut + 1;
+        var (first, second) = (new FirstPass(), new FirstPass());
+        Exception? firstError = null, secondError = null;
+        parallelism.Invoke(
+            () => firstError = Capture(() => first.AddLines(new MemoryStream(text, 0, cut), 0)),
+            () => secondError = Capture(() => second.AddLines(new MemoryStream(text, cut, text.Length - cut), cut)));
+        // The error of the earlier half is the one a single pass would have met.
+        if ((firstError ?? secondError) is { } error) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(error);
+        first.Append(second);
+        return Run(first, order);
+    }
+
+    /// <summary>Below this, a second thread costs more than it saves.</summary>
+    internal const long MinParallelBytes = 1 << 20;
+
+    /// <summary>Counting halves reads the text whole; above this, the text is streamed on one thread instead.</summary>
+    private const long MaxParallelBytes = 1L << 28;
+
+    private static Exception? Capture(Action action)
+    {
+        try
+        {
+            action();
+            return null;
+        }
+        catch (Exception e)
+        {
+            return e;
+        }
     }
 
     /// <summary>Pass 1: words to ids in order of appearance; the corpus kept as one array of ids.</summary>
@@ -71,6 +105,25 @@ internal sealed class CorpusCount
         public readonly List<int> SentenceLengths = [];
         private byte[] _word = new byte[64];
         private int[] _wordBounds = new int[256];
+
+        /// <summary>
+        /// Most lines of a corpus are plain ASCII words: those are split and looked up from their
+        /// bytes, without a string per line or word; any other line takes the string path.
+        /// </summary>
+        /// <param name="offset">Offset of the stream's first byte in the text, for error messages.</param>
+        public void AddLines(Stream utf8Text, long offset) =>
+            TranscriptNormalizer.ForEachLine(utf8Text, (line, lineOffset) =>
+            {
+                if (!TryAddAsciiSentence(line)) AddSentence(TranscriptNormalizer.Words(TranscriptNormalizer.DecodeLine(line, offset + lineOffset)));
+            });
+
+        /// <summary>Adds the sentences of <paramref name="other"/>, its word ids translated to this table's.</summary>
+        public void Append(FirstPass other)
+        {
+            var ids = other.WordIds.Words().Select(word => WordIds.IdOf(Encoding.UTF8.GetBytes(word))).ToArray();
+            foreach (var id in other.Ids) Ids.Add(ids[id]);
+            SentenceLengths.AddRange(other.SentenceLengths);
+        }
 
         public void AddSentence(IReadOnlyList<string> words)
         {

@@ -51,7 +51,7 @@ public static class KneserNeyEstimator
         ArgumentNullException.ThrowIfNull(utf8Text);
         CheckOrder(order);
         var clock = new StageClock();
-        return Estimate(CorpusCount.Run(utf8Text, order), clock, parallelism);
+        return Estimate(CorpusCount.Run(utf8Text, order, parallelism), clock, parallelism);
     }
 
     private static void CheckOrder(int order)

@@ -252,9 +252,25 @@ public class KneserNeyEstimatorStreamTests
         var single = KneserNeyEstimator.Estimate(new MemoryStream(text), order, Parallelism.SingleThreaded);
         var parallel = KneserNeyEstimator.Estimate(new MemoryStream(text), order, Parallelism.Threads(2));
 
+        Assert.True(text.Length > CorpusCount.MinParallelBytes, $"{text.Length} bytes"); // read in two halves
         Assert.True(single.Model.NGramCount(order) > 65_536, $"{single.Model.NGramCount(order)} {order}-grams");
         Assert.True(single.Model.Vocabulary.Count > 4096, $"{single.Model.Vocabulary.Count} words");
         Assert.Equal(Arpa(single.Model), Arpa(parallel.Model));
+    }
+
+    [Fact]
+    public void A_bad_byte_in_the_second_half_of_a_text_read_on_two_threads_is_reported_at_its_offset()
+    {
+        var line = "the cat sat on the mat\n"u8.ToArray();
+        var lines = (int)(CorpusCount.MinParallelBytes / line.Length) * 2;
+        var text = new byte[line.Length * lines];
+        for (var i = 0; i < lines; i++) line.CopyTo(text, i * line.Length);
+        var badByte = text.Length * 3 / 4 + 5;
+        text[badByte] = 0xFF;
+
+        var error = Assert.Throws<CustomModels.Speech.Text.TranscriptEncodingException>(() =>
+            KneserNeyEstimator.Estimate(new MemoryStream(text), 3, Parallelism.Threads(2)));
+        Assert.Equal(badByte, error.ByteOffset);
     }
 
     [Fact]
