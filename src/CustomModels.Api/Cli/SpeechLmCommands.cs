@@ -24,9 +24,10 @@ public static class SpeechLmCommands
         };
         var input = new Option<string>("--input") { Description = "Training text (UTF-8), one sentence a line", Required = true };
         var output = new Option<string>("--output") { Description = "ARPA file to write", Required = true };
+        var timings = new Option<bool>("--timings") { Description = "Also print the wall time of each stage (reading and counting, adjusting, ..., writing)" };
         var build = new Command("build", "Estimate an interpolated modified Kneser-Ney n-gram model and write it as ARPA")
         {
-            order, input, output,
+            order, input, output, timings,
         };
         build.SetAction((parseResult, _) => Run(() =>
         {
@@ -40,6 +41,7 @@ public static class SpeechLmCommands
             LanguageModelEstimate estimate;
             using (var text = new FileStream(RequireFile(inputPath), FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1, FileOptions.SequentialScan))
                 estimate = KneserNeyEstimator.Estimate(text, n);
+            var writeStarted = stopwatch.Elapsed;
             ArpaWriter.Write(estimate.Model, outputPath);
             stopwatch.Stop();
 
@@ -52,6 +54,11 @@ public static class SpeechLmCommands
             }
             var counts = string.Join(' ', Enumerable.Range(1, n).Select(k => $"{k}-grams={estimate.Model.NGramCount(k)}"));
             Console.WriteLine(Invariant($"{outputPath}: {counts} from {estimate.Sentences} sentences, {estimate.Words} words in {stopwatch.Elapsed.TotalSeconds:F2} s"));
+            if (parseResult.GetValue(timings))
+            {
+                var stages = estimate.StageTimes.Append(new StageTime("write", stopwatch.Elapsed - writeStarted));
+                Console.WriteLine("stages (s): " + string.Join(", ", stages.Select(s => Invariant($"{s.Stage} {s.Elapsed.TotalSeconds:F3}"))));
+            }
         }));
 
         var model = new Option<string>("--model") { Description = "ARPA language model", Required = true };

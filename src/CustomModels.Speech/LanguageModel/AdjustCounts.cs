@@ -1,13 +1,18 @@
-using System.Runtime.InteropServices;
+using System.Numerics;
 
 namespace CustomModels.Speech.LanguageModel;
 
-/// <summary>The n-grams of one order, sorted, with their (adjusted) counts.</summary>
-internal sealed class OrderCounts(int order, UInt128[] keys, long[] counts)
+/// <summary>The n-grams of one order, sorted, with their (raw or adjusted) counts.</summary>
+/// <param name="suffixIndexes">
+/// For each n-gram, the index of its last n − 1 words among the n-grams of the order below
+/// (what interpolation looks up); null for unigrams and for raw counts.
+/// </param>
+internal sealed class OrderCounts<TKey>(int order, TKey[] keys, long[] counts, int[]? suffixIndexes = null)
 {
     public int Order { get; } = order;
-    public UInt128[] Keys { get; } = keys;
+    public TKey[] Keys { get; } = keys;
     public long[] Counts { get; } = counts;
+    public int[]? SuffixIndexes { get; } = suffixIndexes;
 
     public CountsOfCounts CountsOfCounts()
     {
@@ -24,47 +29,83 @@ internal sealed class OrderCounts(int order, UInt128[] keys, long[] counts)
 /// Stage 2: Kneser-Ney adjusted counts. Highest order: raw counts. Lower orders: the number
 /// of distinct words seen before the n-gram (its continuation count), except n-grams that
 /// start with &lt;s&gt;, which keep their raw counts. &lt;unk&gt; and &lt;s&gt; are unigrams of count 0.
-/// Output: every order sorted by packed key, so contexts are contiguous.
+/// Input: the raw counts of <see cref="CorpusCount.CountNGrams{TKey}"/>.
+/// Output: every order sorted by key, so contexts are contiguous, and each n-gram's suffix index.
 /// </summary>
 internal static class AdjustCounts
 {
-    public static OrderCounts[] Run(CorpusCount corpus)
+    public static OrderCounts<TKey>[] Run<TKey>(OrderCounts<TKey>[] raw, int vocabularySize, EstimationKey<TKey> key, Parallelism parallelism)
+        where TKey : unmanaged, IBinaryInteger<TKey>, IUnsignedNumber<TKey>
     {
-        var order = corpus.Counts.Length;
-        var result = new OrderCounts[order];
-        result[order - 1] = Sorted(order, corpus.Counts[order - 1]);
+        var order = raw.Length;
+        var result = new OrderCounts<TKey>[order];
+        var above = raw[order - 1];
         for (var n = order - 1; n >= 1; n--)
         {
-            // Starts with the raw counts of "<s> …" n-grams; each distinct (n+1)-gram adds one to its suffix.
-            var counts = corpus.Counts[n - 1];
-            foreach (var key in result[n].Keys)
-            {
-                CollectionsMarshal.GetValueRefOrAddDefault(counts, PackedNGram.Suffix(key, n), out _)++;
-            }
-            if (n == 1)
-            {
-                counts.TryAdd(CorpusCount.UnknownId, 0);
-                counts.TryAdd(CorpusCount.SentenceStartId, 0);
-            }
-            result[n - 1] = Sorted(n, counts);
+            var (lower, suffixIndexes) = n == 1 ? Unigrams(above, vocabularySize, key) : Continuations(above, raw[n - 1], key, parallelism);
+            result[n] = new OrderCounts<TKey>(n + 1, above.Keys, above.Counts, suffixIndexes);
+            above = lower;
         }
+        result[0] = above;
         return result;
     }
 
-    private static OrderCounts Sorted(int order, Dictionary<UInt128, long> counts)
+    /// <summary>
+    /// The n-grams of order n: the "&lt;s&gt; …" ones with their raw counts, then each distinct suffix of
+    /// the (n+1)-grams counted once per (n+1)-gram. The two sets never meet (nothing precedes &lt;s&gt;,
+    /// so no suffix starts with it), and every "&lt;s&gt; …" key is smaller than any suffix, so the
+    /// result is sorted once the suffixes are.
+    /// </summary>
+    private static (OrderCounts<TKey> Lower, int[] SuffixIndexes) Continuations<TKey>(OrderCounts<TKey> above, OrderCounts<TKey> sentenceStarts, EstimationKey<TKey> key, Parallelism parallelism)
+        where TKey : unmanaged, IBinaryInteger<TKey>, IUnsignedNumber<TKey>
     {
-        var keys = new UInt128[counts.Count];
-        var values = new long[counts.Count];
-        var i = 0;
-        foreach (var (key, count) in counts)
+        var n = above.Order - 1;
+        var suffixes = new TKey[above.Keys.Length];
+        var positions = new int[above.Keys.Length];
+        for (var i = 0; i < suffixes.Length; i++)
         {
-            keys[i] = key;
-            values[i] = count;
-            i++;
+            suffixes[i] = key.Suffix(above.Keys[i], n);
+            positions[i] = i;
         }
-        counts.Clear(); // the arrays replace it; let the memory go
-        counts.TrimExcess();
-        Array.Sort(keys, values);
-        return new OrderCounts(order, keys, values);
+        RadixSort.Sort(suffixes, positions, suffixes.Length, n * key.BitsPerWord, parallelism);
+
+        var distinct = 0;
+        for (var i = 0; i < suffixes.Length; i++)
+        {
+            if (i == 0 || suffixes[i] != suffixes[i - 1]) distinct++;
+        }
+        var first = sentenceStarts.Keys.Length;
+        var keys = new TKey[first + distinct];
+        var counts = new long[first + distinct];
+        sentenceStarts.Keys.CopyTo(keys, 0);
+        sentenceStarts.Counts.CopyTo(counts, 0);
+        var suffixIndexes = new int[above.Keys.Length];
+        var d = first - 1;
+        for (var i = 0; i < suffixes.Length; i++)
+        {
+            if (i == 0 || suffixes[i] != suffixes[i - 1]) keys[++d] = suffixes[i];
+            counts[d]++;
+            suffixIndexes[positions[i]] = d;
+        }
+        if (first > 0 && distinct > 0 && keys[first - 1] >= keys[first])
+            throw new InvalidOperationException($"internal error: a {n}-gram suffix sorts before an n-gram starting with <s>");
+        return (new OrderCounts<TKey>(n, keys, counts), suffixIndexes);
+    }
+
+    /// <summary>Every word of the vocabulary is a unigram, its key its id, so counting needs no sort.</summary>
+    private static (OrderCounts<TKey> Lower, int[] SuffixIndexes) Unigrams<TKey>(OrderCounts<TKey> bigrams, int vocabularySize, EstimationKey<TKey> key)
+        where TKey : unmanaged, IBinaryInteger<TKey>, IUnsignedNumber<TKey>
+    {
+        var keys = new TKey[vocabularySize];
+        for (var id = 0; id < vocabularySize; id++) keys[id] = TKey.CreateTruncating(id);
+        var counts = new long[vocabularySize]; // <unk> and <s> end no bigram: count 0
+        var suffixIndexes = new int[bigrams.Keys.Length];
+        for (var i = 0; i < suffixIndexes.Length; i++)
+        {
+            var last = key.LastWord(bigrams.Keys[i]);
+            counts[last]++;
+            suffixIndexes[i] = last;
+        }
+        return (new OrderCounts<TKey>(1, keys, counts), suffixIndexes);
     }
 }

@@ -60,6 +60,7 @@ public static class ArpaWriter
     private static byte[] FormatLines(NGramSection section, int n, int modelOrder, byte[][] words, int start, int end, out int length)
     {
         var buffer = new byte[(end - start) * (24 + 12 * n) + 64];
+        var numbers = new NumberTexts();
         var position = 0;
         Span<int> ids = stackalloc int[n];
         for (var i = start; i < end; i++)
@@ -70,7 +71,7 @@ public static class ArpaWriter
             foreach (var id in ids) needed += words[id].Length;
             if (position + needed > buffer.Length) Array.Resize(ref buffer, Math.Max(buffer.Length * 2, position + needed));
 
-            position += FormatNumber(section.LogProbabilities[i], buffer.AsSpan(position));
+            position += numbers.Format(section.LogProbabilities[i], buffer.AsSpan(position));
             for (var w = 0; w < n; w++)
             {
                 buffer[position++] = (byte)(w == 0 ? '\t' : ' ');
@@ -80,7 +81,7 @@ public static class ArpaWriter
             if (n < modelOrder)
             {
                 buffer[position++] = (byte)'\t';
-                position += FormatNumber(section.LogBackoff(i), buffer.AsSpan(position));
+                position += numbers.Format(section.LogBackoff(i), buffer.AsSpan(position));
             }
             buffer[position++] = (byte)'\n';
         }
@@ -88,12 +89,37 @@ public static class ArpaWriter
         return buffer;
     }
 
-    private static int FormatNumber(float value, Span<byte> destination)
+    /// <summary>
+    /// Numbers as text, with the text of recently formatted numbers kept by their bits: a third
+    /// of a model's numbers repeat (backoff 0, n-grams with the same count in the same context),
+    /// and looking one up costs a fraction of formatting it again.
+    /// </summary>
+    private sealed class NumberTexts
     {
-        if (!float.IsFinite(value)) throw new InvalidOperationException($"internal error: model value {value} is not finite");
-        value += 0f; // -0 reads oddly; +0 is the same number
-        value.TryFormat(destination, out var written, "R", CultureInfo.InvariantCulture);
-        return written;
+        private const int SlotBits = 12;
+        private const int MaxLength = 16; // "-1.2345678E-38": sign, 9 digits, point, exponent
+        private readonly uint[] _bits = new uint[1 << SlotBits];
+        private readonly byte[] _lengths = new byte[1 << SlotBits]; // 0: empty slot
+        private readonly byte[] _texts = new byte[(1 << SlotBits) * MaxLength];
+
+        public int Format(float value, Span<byte> destination)
+        {
+            if (!float.IsFinite(value)) throw new InvalidOperationException($"internal error: model value {value} is not finite");
+            value += 0f; // -0 reads oddly; +0 is the same number
+            var bits = BitConverter.SingleToUInt32Bits(value);
+            var slot = (int)((bits * 2654435769u) >> (32 - SlotBits));
+            var text = _texts.AsSpan(slot * MaxLength, MaxLength);
+            if (_lengths[slot] == 0 || _bits[slot] != bits)
+            {
+                if (!value.TryFormat(text, out var written, "R", CultureInfo.InvariantCulture))
+                    throw new InvalidOperationException($"internal error: {value} is longer than {MaxLength} characters");
+                _bits[slot] = bits;
+                _lengths[slot] = (byte)written;
+            }
+            var length = _lengths[slot];
+            text[..length].CopyTo(destination);
+            return length;
+        }
     }
 
     private static void WriteAscii(Stream stream, string text) => stream.Write(Encoding.ASCII.GetBytes(text));

@@ -1,16 +1,18 @@
+using System.Numerics;
+
 namespace CustomModels.Speech.LanguageModel;
 
 /// <summary>The uninterpolated probabilities of one order and the interpolation weight of each context.</summary>
-internal sealed class UninterpolatedOrder(double[] probabilities, double[] contextGammas, UInt128[] contexts, double[] gammas)
+internal sealed class UninterpolatedOrder<TKey>(double[] probabilities, double[] contextGammas, TKey[] contexts, double[] gammas)
 {
-    /// <summary>u(w | context) for each n-gram, parallel to <see cref="OrderCounts.Keys"/>.</summary>
+    /// <summary>u(w | context) for each n-gram, parallel to <see cref="OrderCounts{TKey}.Keys"/>.</summary>
     public double[] Probabilities { get; } = probabilities;
 
-    /// <summary>γ(context) of each n-gram's context, parallel to <see cref="OrderCounts.Keys"/>.</summary>
+    /// <summary>γ(context) of each n-gram's context, parallel to <see cref="OrderCounts{TKey}.Keys"/>.</summary>
     public double[] ContextGammas { get; } = contextGammas;
 
     /// <summary>Every distinct context of this order, sorted, with its γ: the backoffs of the order below.</summary>
-    public UInt128[] Contexts { get; } = contexts;
+    public TKey[] Contexts { get; } = contexts;
 
     public double[] Gammas { get; } = gammas;
 }
@@ -24,13 +26,14 @@ internal sealed class UninterpolatedOrder(double[] probabilities, double[] conte
 /// </summary>
 internal static class InitialProbabilities
 {
-    public static UninterpolatedOrder Run(OrderCounts order, KneserNeyDiscount discount)
+    public static UninterpolatedOrder<TKey> Run<TKey>(OrderCounts<TKey> order, KneserNeyDiscount discount, EstimationKey<TKey> key)
+        where TKey : unmanaged, IBinaryInteger<TKey>, IUnsignedNumber<TKey>
     {
         var keys = order.Keys;
         var counts = order.Counts;
         var probabilities = new double[keys.Length];
         var contextGammas = new double[keys.Length];
-        var contexts = new List<UInt128>();
+        var contexts = new List<TKey>();
         var gammas = new List<double>();
 
         Span<long> followers = stackalloc long[4]; // index 1, 2, 3 = N1, N2, N3+ of one context
@@ -38,11 +41,11 @@ internal static class InitialProbabilities
         // Keys are sorted with the context in the high bits, so each context is one run.
         for (var start = 0; start < keys.Length;)
         {
-            var context = PackedNGram.Context(keys[start]);
+            var context = key.Context(keys[start]);
             var end = start;
             long denominator = 0;
             followers.Clear();
-            for (; end < keys.Length && PackedNGram.Context(keys[end]) == context; end++)
+            for (; end < keys.Length && key.Context(keys[end]) == context; end++)
             {
                 denominator += counts[end];
                 if (counts[end] > 0) followers[(int)Math.Min(counts[end], 3)]++;
@@ -58,6 +61,6 @@ internal static class InitialProbabilities
             gammas.Add(gamma);
             start = end;
         }
-        return new UninterpolatedOrder(probabilities, contextGammas, contexts.ToArray(), gammas.ToArray());
+        return new UninterpolatedOrder<TKey>(probabilities, contextGammas, contexts.ToArray(), gammas.ToArray());
     }
 }

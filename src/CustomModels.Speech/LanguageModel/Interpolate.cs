@@ -1,3 +1,5 @@
+using System.Numerics;
+
 namespace CustomModels.Speech.LanguageModel;
 
 /// <summary>
@@ -12,7 +14,10 @@ namespace CustomModels.Speech.LanguageModel;
 /// </summary>
 internal static class Interpolate
 {
-    public static BackoffLanguageModel Run(string[] vocabulary, OrderCounts[] counts, UninterpolatedOrder[] initial)
+    private const int ChunkSize = 1 << 16;
+
+    public static BackoffLanguageModel Run<TKey>(string[] vocabulary, OrderCounts<TKey>[] counts, UninterpolatedOrder<TKey>[] initial, EstimationKey<TKey> key, Parallelism parallelism)
+        where TKey : unmanaged, IBinaryInteger<TKey>, IUnsignedNumber<TKey>
     {
         var order = counts.Length;
         var probabilities = new double[order][];
@@ -28,15 +33,12 @@ internal static class Interpolate
 
         for (var n = 2; n <= order; n++)
         {
-            var keys = counts[n - 1].Keys;
-            var lowerKeys = counts[n - 2].Keys;
+            var suffixIndexes = counts[n - 1].SuffixIndexes!;
             var lower = probabilities[n - 2];
-            var current = new double[keys.Length];
-            for (var i = 0; i < keys.Length; i++)
+            var current = new double[suffixIndexes.Length];
+            for (var i = 0; i < current.Length; i++)
             {
-                var suffix = PackedNGram.IndexOf(lowerKeys, PackedNGram.Suffix(keys[i], n - 1));
-                if (suffix < 0) throw new InvalidOperationException($"internal error: a {n}-gram has no {n - 1}-gram suffix");
-                current[i] = initial[n - 1].Probabilities[i] + initial[n - 1].ContextGammas[i] * lower[suffix];
+                current[i] = initial[n - 1].Probabilities[i] + initial[n - 1].ContextGammas[i] * lower[suffixIndexes[i]];
             }
             probabilities[n - 1] = current;
         }
@@ -44,10 +46,21 @@ internal static class Interpolate
         for (var n = 1; n <= order; n++)
         {
             var keys = counts[n - 1].Keys;
+            var current = probabilities[n - 1];
             var logProbabilities = new float[keys.Length];
-            for (var i = 0; i < keys.Length; i++) logProbabilities[i] = LogProbability(probabilities[n - 1][i]);
+            var packed = new UInt128[keys.Length];
+            var length = n;
+            // Logarithms and the model's key packing are most of this stage's work: shared between cores.
+            parallelism.For(0, (keys.Length + ChunkSize - 1) / ChunkSize, chunk =>
+            {
+                for (var i = chunk * ChunkSize; i < Math.Min(keys.Length, (chunk + 1) * ChunkSize); i++)
+                {
+                    logProbabilities[i] = LogProbability(current[i]);
+                    packed[i] = key.ToPackedNGram(keys[i], length);
+                }
+            });
             // No n-gram ends in <s>, so no higher order depends on its unigram probability.
-            if (n == 1) logProbabilities[Array.BinarySearch(keys, (UInt128)CorpusCount.SentenceStartId)] = BackoffLanguageModel.ImpossibleLogProbability;
+            if (n == 1) logProbabilities[CorpusCount.SentenceStartId] = BackoffLanguageModel.ImpossibleLogProbability; // unigram index = word id
 
             float[]? logBackoffs = null;
             if (n < order)
@@ -64,7 +77,7 @@ internal static class Interpolate
                     logBackoffs[index] = LogWeight(above.Gammas[c]);
                 }
             }
-            sections[n - 1] = new NGramSection(keys, logProbabilities, logBackoffs);
+            sections[n - 1] = new NGramSection(packed, logProbabilities, logBackoffs);
         }
         return new BackoffLanguageModel(vocabulary, sections);
     }

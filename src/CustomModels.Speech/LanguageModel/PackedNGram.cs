@@ -22,16 +22,6 @@ internal static class PackedNGram
         return key;
     }
 
-    /// <summary>All but the last word: the context the last word is predicted from.</summary>
-    public static UInt128 Context(UInt128 ngram) => ngram >> BitsPerWord;
-
-    /// <summary>The last <paramref name="length"/> words: the lower-order n-gram interpolated with.</summary>
-    public static UInt128 Suffix(UInt128 ngram, int length) => ngram & ((UInt128.One << (BitsPerWord * length)) - 1);
-
-    public static int LastWord(UInt128 ngram) => (int)(ngram & WordMask);
-
-    public static int FirstWord(UInt128 ngram, int order) => (int)(ngram >> (BitsPerWord * (order - 1))) & WordMask;
-
     /// <summary>
     /// Index of <paramref name="key"/> in sorted <paramref name="keys"/>, or −1. Array.BinarySearch
     /// does the same through a generic comparer, several times slower on 128-bit keys.

@@ -110,15 +110,16 @@ public static partial class TranscriptNormalizer
 
     /// <summary>
     /// The normalized words of a line that is plain ASCII text without digits, '%' or '&amp;'
-    /// (most corpus lines), straight from its bytes: each word is a range of the line, to be
-    /// lower-cased by the caller. The rules are those of <see cref="Words(string)"/> for such
+    /// (most corpus lines), straight from its bytes: word k is line[bounds[2k]..bounds[2k + 1]],
+    /// to be lower-cased by the caller. The rules are those of <see cref="Words(string)"/> for such
     /// text: runs of letters are words, an apostrophe between two letters belongs to its word,
     /// every other character separates words.
     /// </summary>
-    /// <returns>False, with <paramref name="words"/> unspecified, when the line needs <see cref="Words(string)"/>.</returns>
-    internal static bool TryAsciiWords(ReadOnlySpan<byte> line, List<Range> words)
+    /// <param name="bounds">At least <paramref name="line"/>.Length + 1 long: a line has at most that many word starts and ends.</param>
+    /// <returns>How many words, or −1 (with <paramref name="bounds"/> unspecified) when the line needs <see cref="Words(string)"/>.</returns>
+    internal static int AsciiWordBounds(ReadOnlySpan<byte> line, Span<int> bounds)
     {
-        words.Clear();
+        var count = 0;
         var wordStart = -1;
         for (var i = 0; i < line.Length; i++)
         {
@@ -128,13 +129,23 @@ public static partial class TranscriptNormalizer
                 if (wordStart < 0) wordStart = i;
                 continue;
             }
-            if (b >= 0x80 || b is (>= (byte)'0' and <= (byte)'9') or (byte)'%' or (byte)'&') return false;
+            if (b >= 0x80 || b is (>= (byte)'0' and <= (byte)'9') or (byte)'%' or (byte)'&') return -1;
             if (b == '\'' && wordStart >= 0 && i + 1 < line.Length && IsAsciiLetter(line[i + 1])) continue;
-            if (wordStart >= 0) words.Add(wordStart..i);
+            if (wordStart >= 0)
+            {
+                bounds[2 * count] = wordStart;
+                bounds[2 * count + 1] = i;
+                count++;
+            }
             wordStart = -1;
         }
-        if (wordStart >= 0) words.Add(wordStart..line.Length);
-        return true;
+        if (wordStart >= 0)
+        {
+            bounds[2 * count] = wordStart;
+            bounds[2 * count + 1] = line.Length;
+            count++;
+        }
+        return count;
     }
 
     private static bool IsAsciiLetter(byte b) => (uint)((b | 0x20) - 'a') <= 'z' - 'a';

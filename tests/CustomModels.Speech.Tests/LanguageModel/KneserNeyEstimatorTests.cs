@@ -236,6 +236,43 @@ public class KneserNeyEstimatorStreamTests
         Assert.Equal(fromLines.Words, fromText.Words);
     }
 
+    [Theory]
+    [InlineData(3)] // 64-bit keys
+    [InlineData(5)] // 5 × 13 or more bits per word: 128-bit keys
+    public void Estimating_on_two_threads_gives_the_same_arpa_as_on_one(int order)
+    {
+        // Enough n-grams (over 65,536 of each order) and words (thousands) that every shared
+        // step runs split: the radix sorts' halves and the interpolation's chunks.
+        var random = new Random(17);
+        static string Word(int i) => new(i.ToString(CultureInfo.InvariantCulture).Select(digit => (char)('a' + digit - '0')).ToArray());
+        var sentences = Enumerable.Range(0, 30_000).Select(_ =>
+            string.Join(' ', Enumerable.Range(0, random.Next(3, 15)).Select(_ => "w" + Word((int)(20_000 * Math.Pow(random.NextDouble(), 3))))));
+        var text = System.Text.Encoding.UTF8.GetBytes(string.Join('\n', sentences));
+
+        var single = KneserNeyEstimator.Estimate(new MemoryStream(text), order, Parallelism.SingleThreaded);
+        var parallel = KneserNeyEstimator.Estimate(new MemoryStream(text), order, Parallelism.Threads(2));
+
+        Assert.True(text.Length > CorpusCount.MinParallelBytes, $"{text.Length} bytes"); // read in two halves
+        Assert.True(single.Model.NGramCount(order) > 65_536, $"{single.Model.NGramCount(order)} {order}-grams");
+        Assert.True(single.Model.Vocabulary.Count > 4096, $"{single.Model.Vocabulary.Count} words");
+        Assert.Equal(Arpa(single.Model), Arpa(parallel.Model));
+    }
+
+    [Fact]
+    public void A_bad_byte_in_the_second_half_of_a_text_read_on_two_threads_is_reported_at_its_offset()
+    {
+        var line = "the cat sat on the mat\n"u8.ToArray();
+        var lines = (int)(CorpusCount.MinParallelBytes / line.Length) * 2;
+        var text = new byte[line.Length * lines];
+        for (var i = 0; i < lines; i++) line.CopyTo(text, i * line.Length);
+        var badByte = text.Length * 3 / 4 + 5;
+        text[badByte] = 0xFF;
+
+        var error = Assert.Throws<CustomModels.Speech.Text.TranscriptEncodingException>(() =>
+            KneserNeyEstimator.Estimate(new MemoryStream(text), 3, Parallelism.Threads(2)));
+        Assert.Equal(badByte, error.ByteOffset);
+    }
+
     [Fact]
     public void Text_that_is_not_utf8_is_refused_with_the_offset_of_the_bad_byte()
     {
