@@ -42,8 +42,12 @@ public sealed record ModelListResponse(int Count, long TotalResults, IReadOnlyLi
 
 public static class ModelMapping
 {
-    public static string Timestamp(DateTime utc) =>
-        utc.ToString("yyyy'-'MM'-'dd'T'HH':'mm':'ss'Z'", CultureInfo.InvariantCulture);
+    /// <summary>`2025-01-16T08:00:00Z`: the sortable ("s") format, which has a fast path, plus the zone.</summary>
+    public static string Timestamp(DateTime utc) => string.Create(20, utc, static (text, t) =>
+    {
+        t.TryFormat(text, out _, "s", CultureInfo.InvariantCulture);
+        text[19] = 'Z';
+    });
 
     static string? Timestamp(DateTime? utc) => utc is { } t ? Timestamp(t) : null;
 

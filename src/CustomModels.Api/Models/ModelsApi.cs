@@ -37,30 +37,9 @@ public static class ModelsApi
         if (query is null) return ApiError.InvalidQuery(errors);
         var org = CurrentKey.Get(context).OrganizationId;
 
-        var models = db.CustomModels.AsNoTracking().Where(m => m.OrganizationId == org);
-        var counts = db.ModelCounts.AsNoTracking().Where(c => c.OrganizationId == org);
-        if (query.Status is { } status)
-        {
-            models = models.Where(m => m.TrainingStatus == status);
-            counts = counts.Where(c => c.TrainingStatus == status);
-        }
-        if (query.Language is { } language)
-        {
-            models = models.Where(m => m.Language == language);
-            counts = counts.Where(c => c.Language == language);
-        }
-        if (query.BaseModel is { } baseModel)
-        {
-            models = models.Where(m => m.BaseModel == baseModel);
-            counts = counts.Where(c => c.BaseModel == baseModel);
-        }
-
-        var ct = context.RequestAborted;
-        var total = await counts.SumAsync(c => c.Count, ct);
         var offset = (long)(query.Page - 1) * query.PerPage;
-        List<CustomModel> page = offset < total
-            ? await models.OrderBy(m => m.Id).Skip((int)offset).Take(query.PerPage).ToListAsync(ct)
-            : [];
+        var (total, page) = await ModelListing.ReadPageAsync(
+            db, org, new ModelFilter(query.Status, query.Language, query.BaseModel), offset, query.PerPage, context.RequestAborted);
         var list = new ModelListResponse(page.Count, total, page.Select(m => m.ToResponse()).ToList());
         // The hot endpoint: serialized in one go on the generator's fast path, written in one write.
         return TypedResults.Bytes(JsonSerializer.SerializeToUtf8Bytes(list, ApiJsonContext.Api.ModelListResponse), "application/json");
