@@ -48,7 +48,9 @@ public static class DataApi
             var (kind, audio, transcript) = await ReadRequestAsync(context, upload, ct);
             var words = CountWords(transcript);
             var duration = audio is null ? (double?)null : await ProbeAsync(audio, ct);
-            return await StoreAsync(db, blobs, model, kind, audio, transcript, words, duration, ct);
+            // The whole body is in and checked: a client that goes away now does not cut the storing short
+            // (as with /stt), which would only roll back a transaction and log that as a database error.
+            return await StoreAsync(db, blobs, model, kind, audio, transcript, words, duration, CancellationToken.None);
         }
         catch (UploadRejected rejected)
         {

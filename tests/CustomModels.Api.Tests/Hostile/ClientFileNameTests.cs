@@ -64,8 +64,8 @@ public sealed partial class ClientFileNameTests(SqliteService fixture) : IClassF
         Assert.NotEmpty(stored);
         Assert.All(stored, file => Assert.Matches(StoredDataFile(), file));
         Assert.Equal(passwd, SHA256.HashData(await File.ReadAllBytesAsync("/etc/passwd")));
-        Assert.Empty(Directory.EnumerateFileSystemEntries(Path.GetDirectoryName(root)!)
-            .Where(e => !Guid.TryParseExact(Path.GetFileName(e), "N", out _)));
+        Assert.DoesNotContain(Directory.EnumerateFileSystemEntries(Path.GetDirectoryName(root)!),
+            e => !Guid.TryParseExact(Path.GetFileName(e), "N", out _));
     }
 
     static byte[] Multipart(params (string Name, string? FileName, byte[] Content)[] parts)
