@@ -12,7 +12,8 @@ public sealed record ModelFilter(TrainingStatus? Status, string? Language, strin
 /// The hot read of the API, so it is one command of two statements (one round trip): the total
 /// from the trigger-kept model_counts, then the page through the index that ends in id for the
 /// filters given. The rows are read straight from the data reader into models, without the query
-/// translation and change-tracking machinery an EF query costs on every call.
+/// translation and change-tracking machinery an EF query costs on every call, and the command
+/// stays prepared from one request to the next (<see cref="PreparedReads"/>).
 /// </summary>
 public static class ModelListing
 {
