@@ -71,17 +71,35 @@ public static class ApiKeys
         return new CreatedKey(row, key);
     }
 
+    // The key lookup of every request: a plain command that stays prepared (PreparedReads), without
+    // the query pipeline of an EF query. Read afresh on every request, so a revocation by another
+    // process counts from its commit on.
+    const string LookupSql = "SELECT \"Id\", \"OrganizationId\", \"SecretHash\", \"RevokedAt\" IS NOT NULL, \"Scopes\", "
+        + "\"RequestsPerMinute\", \"MaxConcurrent\" FROM api_keys WHERE \"Prefix\" = @prefix";
+
     /// <summary>Finds the key a request presents. Unknown and malformed keys cost the same hash comparison.</summary>
-    public static async Task<(KeyCheck Check, AuthenticatedKey? Key)> AuthenticateAsync(AppDbContext db, string presented, CancellationToken ct = default)
+    public static async Task<(KeyCheck Check, AuthenticatedKey? Key)> AuthenticateAsync(
+        AppDbContext db, PreparedReads reads, string presented, CancellationToken ct = default)
     {
         var prefix = PrefixOf(presented);
-        var row = prefix is null ? null : await db.ApiKeys.AsNoTracking().FirstOrDefaultAsync(k => k.Prefix == prefix, ct);
+        KeyRow? row = null;
+        if (prefix is not null)
+        {
+            using var read = await reads.StartAsync(db, LookupSql, ct);
+            read.Add("@prefix", prefix);
+            await using var reader = await read.Command.ExecuteReaderAsync(ct);
+            if (await reader.ReadAsync(ct))
+                row = new KeyRow(reader.GetInt64(0), reader.GetInt64(1), (byte[])reader.GetValue(2), reader.GetBoolean(3),
+                    reader.GetString(4), reader.GetInt32(5), reader.GetInt32(6));
+        }
         var matches = CryptographicOperations.FixedTimeEquals(Hash(presented), row?.SecretHash ?? DummyHash) && row is not null;
         if (!matches) return (KeyCheck.Invalid, null);
-        if (row!.RevokedAt is not null) return (KeyCheck.Revoked, null);
+        if (row!.Revoked) return (KeyCheck.Revoked, null);
         var scopes = row.Scopes.Split(' ', StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.Ordinal);
-        return (KeyCheck.Valid, new AuthenticatedKey(row.Id, row.Prefix, row.OrganizationId, scopes, row.RequestsPerMinute, row.MaxConcurrent));
+        return (KeyCheck.Valid, new AuthenticatedKey(row.Id, prefix!, row.OrganizationId, scopes, row.RequestsPerMinute, row.MaxConcurrent));
     }
+
+    sealed record KeyRow(long Id, long OrganizationId, byte[] SecretHash, bool Revoked, string Scopes, int RequestsPerMinute, int MaxConcurrent);
 
     /// <summary>Revokes by numeric id, by prefix, or by the whole key. Returns the revoked row, or null if none matched.</summary>
     public static async Task<ApiKey?> RevokeAsync(AppDbContext db, string idPrefixOrKey, CancellationToken ct = default)

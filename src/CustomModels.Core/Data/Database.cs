@@ -55,6 +55,7 @@ public static class Database
             services.AddDbContextPool<AppDbContext, PostgresAppDbContext>(o => o.UseNpgsql(storage.ConnectionString));
         else
             services.AddDbContextPool<AppDbContext, SqliteAppDbContext>(o => o.UseSqlite(storage.ConnectionString).AddInterceptors(SqliteTuning.Instance));
+        services.AddSingleton<PreparedReads>();
         return services;
     }
 
@@ -134,7 +135,7 @@ sealed class SqliteTuning : Microsoft.EntityFrameworkCore.Diagnostics.DbConnecti
         return Task.CompletedTask;
     }
 
-    static void Apply(System.Data.Common.DbConnection connection)
+    internal static void Apply(System.Data.Common.DbConnection connection)
     {
         var handle = ((SqliteConnection)connection).Handle!;
         if (Tuned.TryGetValue(handle, out _)) return;

@@ -1,7 +1,6 @@
 using System.Data.Common;
 using System.Text;
 using CustomModels.Core.Data;
-using Microsoft.EntityFrameworkCore;
 
 namespace CustomModels.Core.Models;
 
@@ -13,7 +12,8 @@ public sealed record ModelFilter(TrainingStatus? Status, string? Language, strin
 /// The hot read of the API, so it is one command of two statements (one round trip): the total
 /// from the trigger-kept model_counts, then the page through the index that ends in id for the
 /// filters given. The rows are read straight from the data reader into models, without the query
-/// translation and change-tracking machinery an EF query costs on every call.
+/// translation and change-tracking machinery an EF query costs on every call, and the command
+/// stays prepared from one request to the next (<see cref="PreparedReads"/>).
 /// </summary>
 public static class ModelListing
 {
@@ -36,43 +36,25 @@ public static class ModelListing
     }
 
     public static async Task<(long Total, List<CustomModel> Page)> ReadPageAsync(
-        AppDbContext db, long organizationId, ModelFilter filter, long offset, int limit, CancellationToken ct)
+        AppDbContext db, PreparedReads reads, long organizationId, ModelFilter filter, long offset, int limit, CancellationToken ct)
     {
-        var connection = db.Database.GetDbConnection();
-        await db.Database.OpenConnectionAsync(ct);
-        try
-        {
-            await using var command = connection.CreateCommand();
-            var filters = 0;
-            Add(command, "@org", organizationId);
-            if (filter.Status is { } status) { filters |= 1; Add(command, "@status", (int)status); }
-            if (filter.Language is { } language) { filters |= 2; Add(command, "@language", language); }
-            if (filter.BaseModel is { } baseModel) { filters |= 4; Add(command, "@base_model", baseModel); }
-            Add(command, "@limit", (long)limit);
-            Add(command, "@offset", offset);
-            command.CommandText = Sql[filters];
+        var filters = (filter.Status is null ? 0 : 1) | (filter.Language is null ? 0 : 2) | (filter.BaseModel is null ? 0 : 4);
+        using var read = await reads.StartAsync(db, Sql[filters], ct);
+        read.Add("@org", organizationId);
+        if (filter.Status is { } status) read.Add("@status", (int)status);
+        if (filter.Language is { } language) read.Add("@language", language);
+        if (filter.BaseModel is { } baseModel) read.Add("@base_model", baseModel);
+        read.Add("@limit", (long)limit);
+        read.Add("@offset", offset);
 
-            await using var reader = await command.ExecuteReaderAsync(ct);
-            await reader.ReadAsync(ct);
-            var total = Convert.ToInt64(reader.GetValue(0)); // SQLite answers an integer, PostgreSQL's SUM(bigint) a numeric
-            await reader.NextResultAsync(ct);
-            var page = new List<CustomModel>(limit);
-            var unixTimes = !db.IsPostgres;
-            while (await reader.ReadAsync(ct)) page.Add(ReadModel(reader, organizationId, unixTimes));
-            return (total, page);
-        }
-        finally
-        {
-            await db.Database.CloseConnectionAsync();
-        }
-    }
-
-    static void Add(DbCommand command, string name, object value)
-    {
-        var parameter = command.CreateParameter();
-        parameter.ParameterName = name;
-        parameter.Value = value;
-        command.Parameters.Add(parameter);
+        await using var reader = await read.Command.ExecuteReaderAsync(ct);
+        await reader.ReadAsync(ct);
+        var total = Convert.ToInt64(reader.GetValue(0)); // SQLite answers an integer, PostgreSQL's SUM(bigint) a numeric
+        await reader.NextResultAsync(ct);
+        var page = new List<CustomModel>(limit);
+        var unixTimes = !db.IsPostgres;
+        while (await reader.ReadAsync(ct)) page.Add(ReadModel(reader, organizationId, unixTimes));
+        return (total, page);
     }
 
     static CustomModel ReadModel(DbDataReader r, long organizationId, bool unixTimes) => new()

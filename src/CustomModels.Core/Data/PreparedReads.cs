@@ -1,0 +1,99 @@
+using System.Collections.Concurrent;
+using System.Data.Common;
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+
+namespace CustomModels.Core.Data;
+
+/// <summary>
+/// The commands of the reads every request makes (the key lookup, the list page), prepared once
+/// and reused instead of being parsed and planned again on every request.
+/// On PostgreSQL the connection pool does that already (Max Auto Prepare, see StorageSettings): the
+/// read runs on the request's own connection. Microsoft.Data.Sqlite finalizes a command's prepared
+/// statements whenever its connection closes, which a pooled connection does at the end of every
+/// request; so on SQLite the reads run on a few connections of their own that stay open, each
+/// keeping its prepared commands. Only statements are kept, never results: every execution is a
+/// fresh read of the database, which sees whatever another process committed before it.
+/// </summary>
+public sealed class PreparedReads(StorageSettings storage) : IDisposable
+{
+    // Idle SQLite connections kept beyond this are closed: more than the requests that run at once is waste.
+    const int MaxIdle = 32;
+    readonly ConcurrentBag<ReadConnection> idle = [];
+
+    /// <summary>A command for <paramref name="sql"/>, ready for its parameters; dispose it when its reader is done.</summary>
+    public async ValueTask<PreparedRead> StartAsync(AppDbContext db, string sql, CancellationToken ct)
+    {
+        if (storage.IsPostgres)
+        {
+            await db.Database.OpenConnectionAsync(ct);
+            var command = db.Database.GetDbConnection().CreateCommand();
+            command.CommandText = sql;
+            return new PreparedRead(command, () =>
+            {
+                command.Dispose();
+                db.Database.CloseConnection();
+            });
+        }
+        if (!idle.TryTake(out var connection)) connection = ReadConnection.Open(storage.ConnectionString);
+        var prepared = connection.Command(sql);
+        return new PreparedRead(prepared, () => Return(connection, prepared));
+    }
+
+    void Return(ReadConnection connection, SqliteCommand command)
+    {
+        command.Parameters.Clear();
+        if (idle.Count < MaxIdle) idle.Add(connection);
+        else connection.Dispose();
+    }
+
+    public void Dispose()
+    {
+        while (idle.TryTake(out var connection)) connection.Dispose();
+    }
+
+    /// <summary>An open SQLite connection with its commands, prepared on first use, by SQL text.</summary>
+    sealed class ReadConnection : IDisposable
+    {
+        readonly SqliteConnection connection;
+        readonly Dictionary<string, SqliteCommand> commands = new(StringComparer.Ordinal);
+
+        ReadConnection(SqliteConnection connection) => this.connection = connection;
+
+        public static ReadConnection Open(string connectionString)
+        {
+            var connection = new SqliteConnection(connectionString);
+            connection.Open();
+            SqliteTuning.Apply(connection);
+            return new ReadConnection(connection);
+        }
+
+        public SqliteCommand Command(string sql)
+        {
+            if (commands.TryGetValue(sql, out var command)) return command;
+            command = connection.CreateCommand();
+            command.CommandText = sql;
+            command.Prepare();
+            commands.Add(sql, command);
+            return command;
+        }
+
+        public void Dispose() => connection.Dispose();
+    }
+}
+
+/// <summary>One use of a prepared command: add parameters, execute, dispose.</summary>
+public sealed class PreparedRead(DbCommand command, Action done) : IDisposable
+{
+    public DbCommand Command => command;
+
+    public void Add(string name, object value)
+    {
+        var parameter = command.CreateParameter();
+        parameter.ParameterName = name;
+        parameter.Value = value;
+        command.Parameters.Add(parameter);
+    }
+
+    public void Dispose() => done();
+}
