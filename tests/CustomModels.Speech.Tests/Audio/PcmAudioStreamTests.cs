@@ -112,7 +112,7 @@ public sealed class PcmAudioStreamTests : IDisposable
         var block = new byte[8000];
         await audio.Pcm.ReadExactlyAsync(block, cancellation.Token);
         cancellation.Cancel();
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await audio.Pcm.ReadAsync(block, cancellation.Token));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await audio.Pcm.ReadExactlyAsync(block, cancellation.Token));
     }
 
     private sealed record Read(bool IsConverted, byte[] Bytes, double Seconds);
