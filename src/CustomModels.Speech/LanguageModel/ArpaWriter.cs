@@ -96,11 +96,20 @@ public static class ArpaWriter
                     }
                 }
             }));
-            for (var c = 0; c < chunks.Count; c++)
+            var written = false;
+            try
             {
-                ready[c].Wait();
-                if (formatted[c] is null) break; // formatting failed: its exception is thrown below
-                WriteChunk(c);
+                for (var c = 0; c < chunks.Count; c++)
+                {
+                    ready[c].Wait();
+                    if (formatted[c] is null) break; // formatting failed: its exception is thrown below
+                    WriteChunk(c);
+                }
+                written = true;
+            }
+            finally
+            {
+                if (!written) Interlocked.Exchange(ref next, chunks.Count); // writing failed: stop formatting
             }
             formatting.GetAwaiter().GetResult();
             foreach (var signal in ready) signal.Dispose();
