@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.Text;
 
@@ -8,12 +9,12 @@ namespace CustomModels.Speech.LanguageModel;
 /// order, then one section per order of "log10 p &lt;tab&gt; words [&lt;tab&gt; log10 backoff]" lines
 /// (every order but the highest has a backoff column, 0 where the n-gram is never a context,
 /// as lmplz writes it), then \end\. Numbers are the shortest text that reads back as the
-/// same float, so a write–read round trip changes nothing.
+/// same float (<see cref="ShortestFloatText"/>), so a write–read round trip changes nothing.
 /// </summary>
 public static class ArpaWriter
 {
     /// <summary>N-grams formatted per task: small enough to share the work between cores, large enough to be worth a task.</summary>
-    private const int ChunkSize = 32 * 1024;
+    private const int ChunkSize = 16 * 1024;
 
     public static void Write(BackoffLanguageModel model, string path)
     {
@@ -29,38 +30,97 @@ public static class ArpaWriter
     }
 
     /// <summary>Writes the model as UTF-8 (no byte order mark) to <paramref name="stream"/>, which stays open.</summary>
-    public static void Write(BackoffLanguageModel model, Stream stream)
+    public static void Write(BackoffLanguageModel model, Stream stream) => Write(model, stream, Parallelism.AllCores);
+
+    /// <summary>As <see cref="Write(BackoffLanguageModel, Stream)"/>; the bytes do not depend on <paramref name="parallelism"/>.</summary>
+    internal static void Write(BackoffLanguageModel model, Stream stream, Parallelism parallelism)
     {
         var header = new StringBuilder();
         header.Append("\\data\\\n");
         for (var n = 1; n <= model.Order; n++) header.Append(CultureInfo.InvariantCulture, $"ngram {n}={model.NGramCount(n)}\n");
         WriteAscii(stream, header.ToString());
 
-        // Formatting the numbers is most of the work: chunks of each section are formatted on
-        // all cores into their own buffers, then written in order.
+        // Formatting the numbers is most of the work. The sections are cut into chunks that the
+        // cores format in file order, each into its own buffer, while this thread writes the
+        // finished ones in order: the file is being written while the rest is formatted.
         var words = model.Vocabulary.Select(Encoding.UTF8.GetBytes).ToArray();
+        var chunks = new List<(int Order, int Start, int End)>();
         for (var n = 1; n <= model.Order; n++)
         {
-            WriteAscii(stream, $"\n\\{n}-grams:\n");
-            var section = model.Section(n);
-            var chunks = new byte[(section.Count + ChunkSize - 1) / ChunkSize][];
-            var lengths = new int[chunks.Length];
-            var order = n;
-            Parallel.For(0, chunks.Length, c =>
+            var count = model.NGramCount(n);
+            for (var start = 0; start < count || start == 0; start += ChunkSize) chunks.Add((n, start, Math.Min(start + ChunkSize, count)));
+        }
+        var formatted = new byte[chunks.Count][];
+        var lengths = new int[chunks.Count];
+
+        void FormatChunk(int c, NumberTexts numbers)
+        {
+            var (order, start, end) = chunks[c];
+            formatted[c] = FormatLines(model.Section(order), order, model.Order, words, start, end, numbers, out lengths[c]);
+        }
+
+        void WriteChunk(int c)
+        {
+            var (order, start, _) = chunks[c];
+            if (start == 0) WriteAscii(stream, $"\n\\{order}-grams:\n");
+            stream.Write(formatted[c], 0, lengths[c]);
+            ArrayPool<byte>.Shared.Return(formatted[c]);
+            formatted[c] = null!;
+        }
+
+        if (!parallelism.IsParallel)
+        {
+            var numbers = new NumberTexts();
+            for (var c = 0; c < chunks.Count; c++)
             {
-                var start = c * ChunkSize;
-                var end = Math.Min(start + ChunkSize, section.Count);
-                chunks[c] = FormatLines(section, order, model.Order, words, start, end, out lengths[c]);
-            });
-            for (var c = 0; c < chunks.Length; c++) stream.Write(chunks[c], 0, lengths[c]);
+                FormatChunk(c, numbers);
+                WriteChunk(c);
+            }
+        }
+        else
+        {
+            var ready = chunks.Select(_ => new ManualResetEventSlim()).ToArray();
+            var next = -1;
+            var formatting = Task.Run(() => parallelism.For(0, parallelism.ThreadCount, _ =>
+            {
+                var numbers = new NumberTexts();
+                for (var c = Interlocked.Increment(ref next); c < chunks.Count; c = Interlocked.Increment(ref next))
+                {
+                    try
+                    {
+                        FormatChunk(c, numbers);
+                    }
+                    finally
+                    {
+                        ready[c].Set(); // also on failure, so that the writer does not wait for ever
+                    }
+                }
+            }));
+            var written = false;
+            try
+            {
+                for (var c = 0; c < chunks.Count; c++)
+                {
+                    ready[c].Wait();
+                    if (formatted[c] is null) break; // formatting failed: its exception is thrown below
+                    WriteChunk(c);
+                }
+                written = true;
+            }
+            finally
+            {
+                if (!written) Interlocked.Exchange(ref next, chunks.Count); // writing failed: stop formatting
+            }
+            formatting.GetAwaiter().GetResult();
+            foreach (var signal in ready) signal.Dispose();
         }
         WriteAscii(stream, "\n\\end\\\n");
     }
 
-    private static byte[] FormatLines(NGramSection section, int n, int modelOrder, byte[][] words, int start, int end, out int length)
+    /// <summary>The lines of n-grams [start, end) of the section, in a buffer from the shared pool.</summary>
+    private static byte[] FormatLines(NGramSection section, int n, int modelOrder, byte[][] words, int start, int end, NumberTexts numbers, out int length)
     {
-        var buffer = new byte[(end - start) * (24 + 12 * n) + 64];
-        var numbers = new NumberTexts();
+        var buffer = ArrayPool<byte>.Shared.Rent((end - start) * (24 + 12 * n) + 64);
         var position = 0;
         Span<int> ids = stackalloc int[n];
         for (var i = start; i < end; i++)
@@ -69,7 +129,13 @@ public static class ArpaWriter
             // Two numbers of at most 16 bytes, the words, the separators and the newline.
             var needed = 40 + n;
             foreach (var id in ids) needed += words[id].Length;
-            if (position + needed > buffer.Length) Array.Resize(ref buffer, Math.Max(buffer.Length * 2, position + needed));
+            if (position + needed > buffer.Length)
+            {
+                var larger = ArrayPool<byte>.Shared.Rent(Math.Max(buffer.Length * 2, position + needed));
+                buffer.AsSpan(0, position).CopyTo(larger);
+                ArrayPool<byte>.Shared.Return(buffer);
+                buffer = larger;
+            }
 
             position += numbers.Format(section.LogProbabilities[i], buffer.AsSpan(position));
             for (var w = 0; w < n; w++)
@@ -97,7 +163,7 @@ public static class ArpaWriter
     private sealed class NumberTexts
     {
         private const int SlotBits = 12;
-        private const int MaxLength = 16; // "-1.2345678E-38": sign, 9 digits, point, exponent
+        private const int MaxLength = ShortestFloatText.MaxLength;
         private readonly uint[] _bits = new uint[1 << SlotBits];
         private readonly byte[] _lengths = new byte[1 << SlotBits]; // 0: empty slot
         private readonly byte[] _texts = new byte[(1 << SlotBits) * MaxLength];
@@ -111,10 +177,8 @@ public static class ArpaWriter
             var text = _texts.AsSpan(slot * MaxLength, MaxLength);
             if (_lengths[slot] == 0 || _bits[slot] != bits)
             {
-                if (!value.TryFormat(text, out var written, "R", CultureInfo.InvariantCulture))
-                    throw new InvalidOperationException($"internal error: {value} is longer than {MaxLength} characters");
                 _bits[slot] = bits;
-                _lengths[slot] = (byte)written;
+                _lengths[slot] = (byte)ShortestFloatText.Format(value, text);
             }
             var length = _lengths[slot];
             text[..length].CopyTo(destination);

@@ -21,7 +21,7 @@ public sealed class BackoffLanguageModel
     public const float ImpossibleLogProbability = -99f;
 
     private readonly string[] _vocabulary;
-    private readonly FrozenDictionary<string, int> _ids;
+    private FrozenDictionary<string, int>? _ids;
     private readonly NGramSection[] _sections;
     private readonly int _unknownId;
     private readonly int _sentenceStartId;
@@ -33,7 +33,6 @@ public sealed class BackoffLanguageModel
     {
         _vocabulary = vocabulary;
         _sections = sections;
-        _ids = vocabulary.Select((word, id) => KeyValuePair.Create(word, id)).ToFrozenDictionary(StringComparer.Ordinal);
         _unknownId = IdOrThrow(Unknown);
         _sentenceStartId = IdOrThrow(SentenceStart);
         _sentenceEndId = IdOrThrow(SentenceEnd);
@@ -44,7 +43,7 @@ public sealed class BackoffLanguageModel
     /// <summary>The words of the model, &lt;unk&gt;, &lt;s&gt; and &lt;/s&gt; included.</summary>
     public IReadOnlyList<string> Vocabulary => _vocabulary;
 
-    public bool Contains(string word) => _ids.ContainsKey(word);
+    public bool Contains(string word) => Ids.ContainsKey(word);
 
     /// <summary>How many n-grams of <paramref name="order"/> (1-based) the model stores.</summary>
     public int NGramCount(int order) => Section(order).Count;
@@ -69,7 +68,7 @@ public sealed class BackoffLanguageModel
         UInt128 key = 0;
         foreach (var word in words)
         {
-            if (!_ids.TryGetValue(word, out var id)) return false;
+            if (!Ids.TryGetValue(word, out var id)) return false;
             key = PackedNGram.Append(key, id);
         }
         var section = _sections[words.Count - 1];
@@ -125,7 +124,15 @@ public sealed class BackoffLanguageModel
         return _sections[order - 1];
     }
 
-    internal int IdOf(string word) => _ids.TryGetValue(word, out var id) ? id : _unknownId;
+    internal int IdOf(string word) => Ids.TryGetValue(word, out var id) ? id : _unknownId;
+
+    /// <summary>
+    /// Word → id, built on the first look-up: `lm build` writes a model without ever looking a
+    /// word up, and building the table is a good part of a millisecond per thousand words.
+    /// Two threads may both build it; they build the same table.
+    /// </summary>
+    private FrozenDictionary<string, int> Ids =>
+        _ids ??= _vocabulary.Select((word, id) => KeyValuePair.Create(word, id)).ToFrozenDictionary(StringComparer.Ordinal);
 
     internal bool IsUnknown(int id) => id == _unknownId;
 
@@ -152,7 +159,7 @@ public sealed class BackoffLanguageModel
     }
 
     private int IdOrThrow(string word) =>
-        _ids.TryGetValue(word, out var id) ? id : throw new ArgumentException($"the model has no {word} unigram");
+        Array.IndexOf(_vocabulary, word) is var id and >= 0 ? id : throw new ArgumentException($"the model has no {word} unigram");
 }
 
 /// <summary>log10 probability of each word of a sentence and then of &lt;/s&gt;; how many of the words were not in the vocabulary.</summary>

@@ -16,7 +16,9 @@ internal sealed class Parallelism
 
     public static Parallelism Threads(int threads) => new(Math.Max(1, threads));
 
-    public bool IsParallel => _options.MaxDegreeOfParallelism > 1;
+    public int ThreadCount => _options.MaxDegreeOfParallelism;
+
+    public bool IsParallel => ThreadCount > 1;
 
     public void For(int fromInclusive, int toExclusive, Action<int> body)
     {

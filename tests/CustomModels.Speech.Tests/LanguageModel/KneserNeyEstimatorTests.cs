@@ -256,6 +256,8 @@ public class KneserNeyEstimatorStreamTests
         Assert.True(single.Model.NGramCount(order) > 65_536, $"{single.Model.NGramCount(order)} {order}-grams");
         Assert.True(single.Model.Vocabulary.Count > 4096, $"{single.Model.Vocabulary.Count} words");
         Assert.Equal(Arpa(single.Model), Arpa(parallel.Model));
+        // The writer formats chunks of 16,384 n-grams on both threads while it writes: same bytes as one thread.
+        Assert.Equal(ArpaBytes(single.Model, Parallelism.SingleThreaded), ArpaBytes(single.Model, Parallelism.Threads(2)));
     }
 
     [Fact]
@@ -280,6 +282,13 @@ public class KneserNeyEstimatorStreamTests
 
         var error = Assert.Throws<CustomModels.Speech.Text.TranscriptEncodingException>(() => KneserNeyEstimator.Estimate(new MemoryStream(bytes)));
         Assert.Equal(14, error.ByteOffset);
+    }
+
+    private static byte[] ArpaBytes(BackoffLanguageModel model, Parallelism parallelism)
+    {
+        var stream = new MemoryStream();
+        ArpaWriter.Write(model, stream, parallelism);
+        return stream.ToArray();
     }
 
     private static string Arpa(BackoffLanguageModel model)
