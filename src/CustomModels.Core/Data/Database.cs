@@ -35,8 +35,9 @@ public sealed record StorageSettings(string DataDirectory, string ConnectionStri
         {
             // The service runs the same few statements over and over: prepared once per pooled
             // connection, PostgreSQL parses and plans them once instead of on every request.
-            // The service keeps no session state (no SET, temporary tables, advisory locks or
-            // LISTEN), so a pooled connection need not be reset (several statements) on every reuse.
+            // The service keeps no session state (no SET, temporary tables or LISTEN; the start-up
+            // advisory lock is released before its connection goes back), so a pooled connection
+            // need not be reset (several statements) on every reuse.
             var builder = new Npgsql.NpgsqlConnectionStringBuilder(connectionString);
             if (builder.MaxAutoPrepare == 0) builder.MaxAutoPrepare = 64;
             builder.NoResetOnClose = true;

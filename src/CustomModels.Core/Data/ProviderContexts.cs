@@ -17,8 +17,18 @@ public sealed class SqliteAppDbContext(DbContextOptions<SqliteAppDbContext> opti
     }
 
     sealed class UnixMillisecondsConverter() : ValueConverter<DateTime, long>(
-        v => (v.ToUniversalTime().Ticks - DateTime.UnixEpoch.Ticks) / TimeSpan.TicksPerMillisecond,
-        v => new DateTime(DateTime.UnixEpoch.Ticks + v * TimeSpan.TicksPerMillisecond, DateTimeKind.Utc));
+        v => SqliteTime.ToStored(v), v => SqliteTime.FromStored(v));
+}
+
+/// <summary>
+/// How SQLite stores a time: Unix milliseconds (UTC). One place for the conversion that EF Core's
+/// converter, raw SQL (the job queue) and rows read by hand (the model list) all use.
+/// </summary>
+public static class SqliteTime
+{
+    public static long ToStored(DateTime time) => (time.ToUniversalTime().Ticks - DateTime.UnixEpoch.Ticks) / TimeSpan.TicksPerMillisecond;
+
+    public static DateTime FromStored(long milliseconds) => new(DateTime.UnixEpoch.Ticks + milliseconds * TimeSpan.TicksPerMillisecond, DateTimeKind.Utc);
 }
 
 public sealed class PostgresAppDbContext(DbContextOptions<PostgresAppDbContext> options) : AppDbContext(options)

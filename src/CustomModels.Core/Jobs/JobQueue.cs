@@ -153,7 +153,7 @@ public sealed class JobQueue
 
     // Raw SQL sees the stored form: PostgreSQL a timestamp, SQLite Unix milliseconds.
     static object DbTime(AppDbContext db, DateTime utc) =>
-        db.IsPostgres ? utc : (utc.Ticks - DateTime.UnixEpoch.Ticks) / TimeSpan.TicksPerMillisecond;
+        db.IsPostgres ? utc : SqliteTime.ToStored(utc);
 
     static async Task<int> UpdateAsync(AppDbContext db, string sql, CancellationToken ct, params (string Name, object Value)[] parameters)
     {

@@ -82,6 +82,6 @@ public static class ModelListing
 
     /// <summary>SQLite keeps times as Unix milliseconds (see SqliteAppDbContext); PostgreSQL as timestamptz.</summary>
     static DateTime Time(DbDataReader r, int column, bool unixTimes) => unixTimes
-        ? new DateTime(DateTime.UnixEpoch.Ticks + r.GetInt64(column) * TimeSpan.TicksPerMillisecond, DateTimeKind.Utc)
+        ? SqliteTime.FromStored(r.GetInt64(column))
         : DateTime.SpecifyKind(r.GetDateTime(column), DateTimeKind.Utc);
 }
