@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using CustomModels.Speech.Audio;
 
 namespace CustomModels.Speech.Tests.Audio;
@@ -19,7 +18,7 @@ public sealed class AudioConversionTests : IDisposable
     {
         // A stereo 44.1 kHz version of the recording, encoded in the format under test.
         var input = Path.Combine(_work.FullName, "speech." + extension);
-        await Ffmpeg("-i", Librivox, "-ac", "2", "-ar", "44100", "-c:a", codec, input);
+        await FfmpegTool.RunAsync("-i", Librivox, "-ac", "2", "-ar", "44100", "-c:a", codec, input);
 
         var info = await AudioProbe.ProbeAsync(input);
         Assert.Equal(2, info.Channels);
@@ -57,7 +56,7 @@ public sealed class AudioConversionTests : IDisposable
     public async Task AVideoWithoutSoundIsRefused()
     {
         var input = Path.Combine(_work.FullName, "silent-film.mkv");
-        await Ffmpeg("-f", "lavfi", "-i", "color=c=black:s=32x32:d=1", "-c:v", "ffv1", input);
+        await FfmpegTool.RunAsync("-f", "lavfi", "-i", "color=c=black:s=32x32:d=1", "-c:v", "ffv1", input);
         var error = await Assert.ThrowsAsync<AudioDecodeException>(() => AudioProbe.ProbeAsync(input));
         Assert.Contains("no audio stream", error.Message);
     }
@@ -66,7 +65,7 @@ public sealed class AudioConversionTests : IDisposable
     public async Task ATruncatedFileIsRefused()
     {
         var input = Path.Combine(_work.FullName, "cut.flac");
-        await Ffmpeg("-i", Librivox, input);
+        await FfmpegTool.RunAsync("-i", Librivox, input);
         var bytes = await File.ReadAllBytesAsync(input);
         await File.WriteAllBytesAsync(input, bytes[..60]);
         await Assert.ThrowsAsync<AudioDecodeException>(() => AudioConverter.ConvertToPcmFileAsync(input, input + ".raw"));
@@ -77,7 +76,7 @@ public sealed class AudioConversionTests : IDisposable
     {
         // Ten minutes of generated tone: long enough that the conversion is still running when cancelled.
         var input = Path.Combine(_work.FullName, "long.flac");
-        await Ffmpeg("-f", "lavfi", "-i", "sine=frequency=440:sample_rate=16000:duration=600", input);
+        await FfmpegTool.RunAsync("-f", "lavfi", "-i", "sine=frequency=440:sample_rate=16000:duration=600", input);
         var output = Path.Combine(_work.FullName, "long.raw");
         using var cancellation = new CancellationTokenSource();
         await using var audio = await PcmAudioStream.OpenAsync(input, cancellation.Token);
@@ -90,16 +89,6 @@ public sealed class AudioConversionTests : IDisposable
             await audio.CompleteAsync(cancellation.Token);
         });
         Assert.False(File.Exists(output));
-    }
-
-    private static async Task Ffmpeg(params string[] arguments)
-    {
-        var startInfo = new ProcessStartInfo("ffmpeg") { RedirectStandardError = true };
-        foreach (var argument in new[] { "-nostdin", "-y", "-loglevel", "error" }.Concat(arguments)) startInfo.ArgumentList.Add(argument);
-        using var process = Process.Start(startInfo)!;
-        var errors = await process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        Assert.True(process.ExitCode == 0, errors);
     }
 
     public void Dispose() => _work.Delete(recursive: true);

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using CustomModels.Speech.Audio;
 
 namespace CustomModels.Speech.Tests.Audio;
@@ -31,7 +30,7 @@ public sealed class PcmAudioStreamTests : IDisposable
     {
         // ffmpeg writes a LIST chunk (metadata) before the data; a trailing chunk is appended by hand.
         var input = Path.Combine(_work.FullName, "tagged.wav");
-        await Ffmpeg("-i", Librivox, "-metadata", "title=a recording", "-c:a", "pcm_s16le", input);
+        await FfmpegTool.RunAsync("-i", Librivox, "-metadata", "title=a recording", "-c:a", "pcm_s16le", input);
         await using (var file = new FileStream(input, FileMode.Append))
             file.Write([(byte)'i', (byte)'d', (byte)'3', (byte)' ', 3, 0, 0, 0, 1, 2, 3, 0]);
 
@@ -49,7 +48,7 @@ public sealed class PcmAudioStreamTests : IDisposable
     public async Task AnyOtherWavGoesThroughFfmpeg(params string[] encoding)
     {
         var input = Path.Combine(_work.FullName, "other.wav");
-        await Ffmpeg(["-i", Librivox, .. encoding, input]);
+        await FfmpegTool.RunAsync(["-i", Librivox, .. encoding, input]);
         await using var audio = await PcmAudioStream.OpenAsync(input);
         Assert.True(audio.IsConverted);
         await audio.Pcm.CopyToAsync(Stream.Null);
@@ -81,7 +80,7 @@ public sealed class PcmAudioStreamTests : IDisposable
     public async Task AVideoWithoutSoundIsRefused()
     {
         var input = Path.Combine(_work.FullName, "silent-film.mkv");
-        await Ffmpeg("-f", "lavfi", "-i", "color=c=black:s=32x32:d=1", "-c:v", "ffv1", input);
+        await FfmpegTool.RunAsync("-f", "lavfi", "-i", "color=c=black:s=32x32:d=1", "-c:v", "ffv1", input);
         var error = await Assert.ThrowsAsync<AudioDecodeException>(() => ReadAsync(input));
         Assert.Contains("no audio stream", error.Message);
     }
@@ -140,16 +139,6 @@ public sealed class PcmAudioStreamTests : IDisposable
         await using var audio = await PcmAudioStream.OpenAsync(path);
         await audio.Pcm.CopyToAsync(Stream.Null);
         await audio.CompleteAsync();
-    }
-
-    private static async Task Ffmpeg(params string[] arguments)
-    {
-        var startInfo = new ProcessStartInfo("ffmpeg") { RedirectStandardError = true };
-        foreach (var argument in new[] { "-nostdin", "-y", "-loglevel", "error" }.Concat(arguments)) startInfo.ArgumentList.Add(argument);
-        using var process = Process.Start(startInfo)!;
-        var errors = await process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        Assert.True(process.ExitCode == 0, errors);
     }
 
     public void Dispose() => _work.Delete(recursive: true);
