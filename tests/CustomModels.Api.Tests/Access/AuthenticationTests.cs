@@ -111,7 +111,7 @@ public abstract class AuthenticationTests(TestService service)
         var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
         var row = await db.ApiKeys.AsNoTracking().SingleAsync(k => k.Id == org.KeyId);
         Assert.Equal(32, row.SecretHash.Length);
-        var secret = org.Key[(org.Key.LastIndexOf('_') + 1)..];
+        var secret = KeyText.SecretOf(org.Key);
         Assert.DoesNotContain(secret, row.Prefix + row.Scopes + Convert.ToBase64String(row.SecretHash));
     }
 

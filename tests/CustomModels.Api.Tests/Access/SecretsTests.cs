@@ -55,7 +55,7 @@ public sealed class SecretsTests : IDisposable
             Assert.Contains("Request", log); // the log was captured
             foreach (var key in keys)
             {
-                var secret = key[(key.LastIndexOf('_') + 1)..];
+                var secret = KeyText.SecretOf(key);
                 Assert.DoesNotContain(secret, log);
             }
         }
@@ -66,7 +66,7 @@ public sealed class SecretsTests : IDisposable
             var bytes = Encoding.Latin1.GetString(await File.ReadAllBytesAsync(file));
             foreach (var key in keys)
             {
-                var secret = key[(key.LastIndexOf('_') + 1)..];
+                var secret = KeyText.SecretOf(key);
                 Assert.DoesNotContain(secret, bytes);
                 Assert.DoesNotContain(secret, listed);
             }
