@@ -1,6 +1,3 @@
-using System.Buffers;
-using System.Globalization;
-using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using CustomModels.Core.Models;
@@ -45,18 +42,12 @@ public sealed record ModelListResponse(int Count, long TotalResults, IReadOnlyLi
 
 public static class ModelMapping
 {
-    /// <summary>`2025-01-16T08:00:00Z`: the sortable ("s") format, which has a fast path, plus the zone.</summary>
-    public static string Timestamp(DateTime utc) => string.Create(20, utc, static (text, t) =>
+    /// <summary>`2025-01-16T08:00:00Z` (<see cref="ModelRules.FormatTimestamp"/>).</summary>
+    public static string Timestamp(DateTime utc)
     {
-        t.TryFormat(text, out _, "s", CultureInfo.InvariantCulture);
-        text[19] = 'Z';
-    });
-
-    /// <summary><see cref="Timestamp(DateTime)"/> as UTF-8, into 20 bytes.</summary>
-    public static void FormatTimestamp(DateTime utc, Span<byte> text)
-    {
-        utc.TryFormat(text, out _, "s", CultureInfo.InvariantCulture);
-        text[19] = (byte)'Z';
+        Span<byte> text = stackalloc byte[20];
+        ModelRules.FormatTimestamp(utc, text);
+        return System.Text.Encoding.ASCII.GetString(text);
     }
 
     static string? Timestamp(DateTime? utc) => utc is { } t ? Timestamp(t) : null;
@@ -88,12 +79,10 @@ public static class ModelMapping
         };
     }
 
-    /// <summary>Whether the model has a trained artifact whose finish time and metrics it shows.</summary>
-    public static bool HasResult(CustomModel m) => m.TrainingStatus == Core.Models.TrainingStatus.Success
-        || (m.TrainingStatus == Core.Models.TrainingStatus.Running && m.FinishedTrainingAt is not null);
+    static bool HasResult(CustomModel m) => ModelRules.HasResult(m.TrainingStatus, m.FinishedTrainingAt is not null);
 
-    public static bool HasMetrics(CustomModel m) =>
-        m.WordErrorRate is not null || m.CharacterErrorRate is not null || m.TrainingHours is not null || m.BaseWordErrorRate is not null;
+    static bool HasMetrics(CustomModel m) =>
+        ModelRules.HasMetrics(m.WordErrorRate, m.CharacterErrorRate, m.TrainingHours, m.BaseWordErrorRate);
 
     static TrainingMetricsResponse? Metrics(CustomModel m)
     {
@@ -108,97 +97,5 @@ public static class ModelMapping
         };
     }
 
-    static double? Round(double? value, int digits) => value is { } v ? Round(v, digits) : null;
-
-    public static double Round(double value, int digits) => Math.Round(value, digits, MidpointRounding.AwayFromZero);
-}
-
-/// <summary>
-/// The list page written straight to UTF-8 JSON: the same bytes the serializer writes for
-/// <see cref="ModelListResponse"/> of <see cref="ModelMapping.ToResponse"/>'s objects (the list
-/// tests compare them with GET's), without building those objects and their timestamp strings
-/// for every row of the hottest endpoint. Fields in <see cref="ModelResponse"/>'s order, under the
-/// same rules.
-/// </summary>
-public static class ModelListJson
-{
-    static readonly JsonWriterOptions Options = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping, SkipValidation = true };
-
-    static readonly JsonEncodedText Count = JsonEncodedText.Encode("count"), TotalResults = JsonEncodedText.Encode("total_results"),
-        Result = JsonEncodedText.Encode("result"), Id = JsonEncodedText.Encode("id"), ModelKey = JsonEncodedText.Encode("model_key"),
-        Name = JsonEncodedText.Encode("name"), Description = JsonEncodedText.Encode("description"),
-        Language = JsonEncodedText.Encode("language"), BaseModel = JsonEncodedText.Encode("base_model"),
-        TrainingStatus = JsonEncodedText.Encode("training_status"), StatusMessage = JsonEncodedText.Encode("status_message"),
-        TrainingProgress = JsonEncodedText.Encode("training_progress"), CreatedAt = JsonEncodedText.Encode("created_at"),
-        UpdatedAt = JsonEncodedText.Encode("updated_at"), StartedTrainingAt = JsonEncodedText.Encode("started_training_at"),
-        FinishedTrainingAt = JsonEncodedText.Encode("finished_training_at"), FailedAt = JsonEncodedText.Encode("failed_at"),
-        Error = JsonEncodedText.Encode("error"), TrainingMetrics = JsonEncodedText.Encode("training_metrics"),
-        WordErrorRate = JsonEncodedText.Encode("word_error_rate"), AccuracyImprovement = JsonEncodedText.Encode("accuracy_improvement"),
-        CharacterErrorRate = JsonEncodedText.Encode("character_error_rate"), TrainingHours = JsonEncodedText.Encode("training_hours"),
-        BaseWordErrorRate = JsonEncodedText.Encode("base_word_error_rate");
-
-    public static ReadOnlyMemory<byte> Write(long total, IReadOnlyList<CustomModel> page)
-    {
-        var buffer = new ArrayBufferWriter<byte>(1024 + 600 * page.Count); // a listed model is some 500 bytes
-        using var w = new Utf8JsonWriter(buffer, Options);
-        w.WriteStartObject();
-        w.WriteNumber(Count, page.Count);
-        w.WriteNumber(TotalResults, total);
-        w.WriteStartArray(Result);
-        foreach (var m in page) WriteModel(w, m);
-        w.WriteEndArray();
-        w.WriteEndObject();
-        w.Flush();
-        return buffer.WrittenMemory;
-    }
-
-    static void WriteModel(Utf8JsonWriter w, CustomModel m)
-    {
-        var status = m.TrainingStatus;
-        var hasResult = ModelMapping.HasResult(m);
-        w.WriteStartObject();
-        w.WriteNumber(Id, m.Id);
-        Span<byte> text = stackalloc byte[40];
-        "custom_model_"u8.CopyTo(text);
-        m.Id.TryFormat(text[13..], out var digits, provider: CultureInfo.InvariantCulture);
-        w.WriteString(ModelKey, text[..(13 + digits)]);
-        w.WriteString(Name, m.Name);
-        if (m.Description is null) w.WriteNull(Description); else w.WriteString(Description, m.Description);
-        w.WriteString(Language, m.Language);
-        w.WriteString(BaseModel, m.BaseModel);
-        w.WriteNumber(TrainingStatus, (int)status);
-        w.WriteString(StatusMessage, Catalog.StatusMessage(status, m.TrainingError));
-        if (status is Core.Models.TrainingStatus.Running or Core.Models.TrainingStatus.Success)
-            w.WriteNumber(TrainingProgress, m.TrainingProgress ?? 0);
-        WriteTime(w, CreatedAt, m.CreatedAt);
-        WriteTime(w, UpdatedAt, m.UpdatedAt);
-        if (m.StartedTrainingAt is { } started) WriteTime(w, StartedTrainingAt, started);
-        if (hasResult && m.FinishedTrainingAt is { } finished) WriteTime(w, FinishedTrainingAt, finished);
-        var failed = status == Core.Models.TrainingStatus.Failed;
-        if (failed && m.FailedAt is { } failedAt) WriteTime(w, FailedAt, failedAt);
-        if (failed && m.TrainingError is { } error) w.WriteString(Error, error);
-        if (hasResult && ModelMapping.HasMetrics(m))
-        {
-            w.WriteStartObject(TrainingMetrics);
-            WriteRounded(w, WordErrorRate, m.WordErrorRate, 1);
-            WriteRounded(w, AccuracyImprovement, m.AccuracyImprovement, 1);
-            WriteRounded(w, CharacterErrorRate, m.CharacterErrorRate, 1);
-            WriteRounded(w, TrainingHours, m.TrainingHours, 2);
-            WriteRounded(w, BaseWordErrorRate, m.BaseWordErrorRate, 1);
-            w.WriteEndObject();
-        }
-        w.WriteEndObject();
-    }
-
-    static void WriteTime(Utf8JsonWriter w, JsonEncodedText name, DateTime utc)
-    {
-        Span<byte> text = stackalloc byte[20];
-        ModelMapping.FormatTimestamp(utc, text);
-        w.WriteString(name, text);
-    }
-
-    static void WriteRounded(Utf8JsonWriter w, JsonEncodedText name, double? value, int digits)
-    {
-        if (value is { } v) w.WriteNumber(name, ModelMapping.Round(v, digits));
-    }
+    static double? Round(double? value, int digits) => value is { } v ? ModelRules.Round(v, digits) : null;
 }

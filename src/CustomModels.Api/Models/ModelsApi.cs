@@ -31,17 +31,16 @@ public static class ModelsApi
         return app;
     }
 
-    public static async Task<Results<FileContentHttpResult, ApiError>> List(HttpContext context, AppDbContext db, PreparedReads reads)
+    public static async Task<Results<ModelPageResult, ApiError>> List(HttpContext context, AppDbContext db, PreparedReads reads)
     {
         var (query, errors) = ListQuery.Parse(context.Request.Query);
         if (query is null) return ApiError.InvalidQuery(errors);
         var org = CurrentKey.Get(context).OrganizationId;
 
         var offset = (long)(query.Page - 1) * query.PerPage;
-        var (total, page) = await ModelListing.ReadPageAsync(
+        var page = await ModelListing.WritePageAsync(
             db, reads, org, new ModelFilter(query.Status, query.Language, query.BaseModel), offset, query.PerPage, context.RequestAborted);
-        // The hot endpoint: written straight from the models in one buffer, sent in one write.
-        return TypedResults.Bytes(ModelListJson.Write(total, page), "application/json");
+        return new ModelPageResult(page);
     }
 
     public static async Task<Results<Created<ModelResponse>, ApiError>> Create(HttpContext context, AppDbContext db)
@@ -162,3 +161,19 @@ public static class ModelsApi
 public sealed record CreateModelRequest(string Name, string Language, string? BaseModel, string? Description);
 
 public sealed record UpdateModelRequest(string? Name, string? Description);
+
+/// <summary>
+/// The list page, copied from its pooled buffer straight into the response (the hot endpoint:
+/// no array of its own for every request), with its length known up front.
+/// </summary>
+public sealed class ModelPageResult(ModelPageJson page) : IResult
+{
+    public Task ExecuteAsync(HttpContext context)
+    {
+        context.Response.StatusCode = StatusCodes.Status200OK;
+        context.Response.ContentType = "application/json";
+        context.Response.ContentLength = page.Length;
+        page.WriteTo(context.Response.BodyWriter);
+        return context.Response.BodyWriter.FlushAsync(context.RequestAborted).AsTask();
+    }
+}

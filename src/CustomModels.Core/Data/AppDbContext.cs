@@ -22,6 +22,26 @@ public abstract class AppDbContext(DbContextOptions options) : DbContext(options
 
     public abstract bool IsPostgres { get; }
 
+    public override int SaveChanges(bool acceptAllChangesOnSuccess)
+    {
+        RenderListedJson();
+        return base.SaveChanges(acceptAllChangesOnSuccess);
+    }
+
+    public override Task<int> SaveChangesAsync(bool acceptAllChangesOnSuccess, CancellationToken ct = default)
+    {
+        RenderListedJson();
+        return base.SaveChangesAsync(acceptAllChangesOnSuccess, ct);
+    }
+
+    /// <summary>Every model saved carries its listed JSON as of this save (see <see cref="CustomModel.ListedJson"/>).</summary>
+    void RenderListedJson()
+    {
+        foreach (var entry in ChangeTracker.Entries<CustomModel>())
+            if (entry.State is EntityState.Added or EntityState.Modified)
+                entry.Entity.ListedJson = ModelPageJson.Render(entry.Entity);
+    }
+
     protected override void OnModelCreating(ModelBuilder model)
     {
         model.Entity<Organization>(e =>
@@ -58,6 +78,8 @@ public abstract class AppDbContext(DbContextOptions options) : DbContext(options
             e.HasIndex(m => new { m.OrganizationId, m.Language, m.Id });
             e.HasIndex(m => new { m.OrganizationId, m.TrainingStatus, m.Language, m.Id });
             e.HasIndex(m => new { m.OrganizationId, m.BaseModel, m.Id });
+            // The rows whose listed JSON is to be rendered again: normally none.
+            e.HasIndex(m => m.Id, "IX_custom_models_unrendered").HasFilter("\"ListedJson\" IS NULL");
         });
 
         model.Entity<TrainingDataSet>(e =>

@@ -12,8 +12,9 @@ namespace CustomModels.Core.Data;
 /// read runs on the request's own connection. Microsoft.Data.Sqlite finalizes a command's prepared
 /// statements whenever its connection closes, which a pooled connection does at the end of every
 /// request; so on SQLite the reads run on a few connections of their own that stay open, each
-/// keeping its prepared commands. Only statements are kept, never results: every execution is a
-/// fresh read of the database, which sees whatever another process committed before it.
+/// keeping its prepared commands (and, for the list, its <see cref="SqliteStatement"/>s). Only
+/// statements are kept, never results: every execution is a fresh read of the database, which
+/// sees whatever another process committed before it.
 /// </summary>
 public sealed class PreparedReads(StorageSettings storage) : IDisposable
 {
@@ -40,11 +41,53 @@ public sealed class PreparedReads(StorageSettings storage) : IDisposable
         return new PreparedRead(prepared, () => Return(connection, prepared));
     }
 
+    /// <summary>
+    /// SQLite only: one of the kept-open connections, for reads through its natively prepared
+    /// statements (<see cref="SqliteStatement"/>); dispose it to give the connection back.
+    /// </summary>
+    public SqliteLease LeaseSqlite()
+    {
+        if (storage.IsPostgres) throw new InvalidOperationException("Native statements are SQLite's");
+        if (!idle.TryTake(out var connection)) connection = ReadConnection.Open(storage.ConnectionString);
+        return new SqliteLease(this, connection);
+    }
+
     void Return(ReadConnection connection, SqliteCommand command)
     {
         command.Parameters.Clear();
+        Return(connection);
+    }
+
+    void Return(ReadConnection connection)
+    {
         if (idle.Count < MaxIdle) idle.Add(connection);
         else connection.Dispose();
+    }
+
+    /// <summary>A kept-open SQLite connection lent out; its statements are reset when it goes back.</summary>
+    public sealed class SqliteLease : IDisposable
+    {
+        readonly PreparedReads owner;
+        ReadConnection? connection;
+        readonly List<SqliteStatement> used = new(2);
+
+        internal SqliteLease(PreparedReads owner, ReadConnection connection) => (this.owner, this.connection) = (owner, connection);
+
+        /// <summary>The statement for <paramref name="sql"/>, prepared on first use on this connection.</summary>
+        public SqliteStatement Statement(string sql)
+        {
+            var statement = connection!.Statement(sql);
+            used.Add(statement);
+            return statement;
+        }
+
+        public void Dispose()
+        {
+            if (connection is null) return;
+            foreach (var statement in used) statement.Reset();
+            owner.Return(connection);
+            connection = null;
+        }
     }
 
     public void Dispose()
@@ -53,10 +96,11 @@ public sealed class PreparedReads(StorageSettings storage) : IDisposable
     }
 
     /// <summary>An open SQLite connection with its commands, prepared on first use, by SQL text.</summary>
-    sealed class ReadConnection : IDisposable
+    internal sealed class ReadConnection : IDisposable
     {
         readonly SqliteConnection connection;
         readonly Dictionary<string, SqliteCommand> commands = new(StringComparer.Ordinal);
+        readonly Dictionary<string, SqliteStatement> statements = new(StringComparer.Ordinal);
 
         ReadConnection(SqliteConnection connection) => this.connection = connection;
 
@@ -78,7 +122,19 @@ public sealed class PreparedReads(StorageSettings storage) : IDisposable
             return command;
         }
 
-        public void Dispose() => connection.Dispose();
+        public SqliteStatement Statement(string sql)
+        {
+            if (statements.TryGetValue(sql, out var statement)) return statement;
+            statement = new SqliteStatement(connection, sql);
+            statements.Add(sql, statement);
+            return statement;
+        }
+
+        public void Dispose()
+        {
+            foreach (var statement in statements.Values) statement.Dispose(); // finalized before their connection closes
+            connection.Dispose();
+        }
     }
 }
 

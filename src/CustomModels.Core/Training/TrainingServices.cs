@@ -16,6 +16,7 @@ public static class TrainingServices
         services.AddSingleton<ModelDeletion>();
         services.TryAddSingleton(TempSweeper.Options.FromEnvironment());
         services.AddHostedService<TempSweeper>();
+        services.AddHostedService<ListedJsonRenderer>();
         services.TryAddSingleton(TrainingWorkerOptions.FromEnvironment());
         return services;
     }

@@ -37,7 +37,9 @@ public sealed class SecretsTests : IDisposable
             keys.Add((await RunCliAsync("keys", "create", "--org", "secretive", "--scopes", "custom_models:read,custom_models:write"))
                 .TrimEnd().Split('\n').Last().Trim());
 
-        using (var service = await ServiceProcess.StartAsync(dataDir))
+        // Request logging is off by default; an operator can turn it on, and then it must not leak keys either.
+        var requestLogging = new Dictionary<string, string> { ["Logging__LogLevel__Microsoft.AspNetCore"] = "Information" };
+        using (var service = await ServiceProcess.StartAsync(dataDir, requestLogging))
         {
             foreach (var key in keys)
             {
@@ -52,7 +54,7 @@ public sealed class SecretsTests : IDisposable
             }
             await RunCliAsync("keys", "revoke", keys[0]);
             var log = service.Output;
-            Assert.Contains("Request", log); // the log was captured
+            Assert.Contains("Request finished", log); // the log was captured, with the requests
             foreach (var key in keys)
             {
                 var secret = KeyText.SecretOf(key);

@@ -112,6 +112,9 @@ namespace CustomModels.Core.Data.Migrations.Postgres
                         .HasMaxLength(8)
                         .HasColumnType("character varying(8)");
 
+                    b.Property<byte[]>("ListedJson")
+                        .HasColumnType("bytea");
+
                     b.Property<string>("Name")
                         .IsRequired()
                         .HasMaxLength(200)
@@ -152,6 +155,9 @@ namespace CustomModels.Core.Data.Migrations.Postgres
                     b.HasIndex("OrganizationId", "TrainingStatus", "Id");
 
                     b.HasIndex("OrganizationId", "TrainingStatus", "Language", "Id");
+
+                    b.HasIndex(new[] { "Id" }, "IX_custom_models_unrendered")
+                        .HasFilter("\"ListedJson\" IS NULL");
 
                     b.ToTable("custom_models", (string)null);
                 });

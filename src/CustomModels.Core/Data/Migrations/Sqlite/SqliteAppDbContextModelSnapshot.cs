@@ -102,6 +102,9 @@ namespace CustomModels.Core.Data.Migrations.Sqlite
                         .HasMaxLength(8)
                         .HasColumnType("TEXT");
 
+                    b.Property<byte[]>("ListedJson")
+                        .HasColumnType("BLOB");
+
                     b.Property<string>("Name")
                         .IsRequired()
                         .HasMaxLength(200)
@@ -142,6 +145,9 @@ namespace CustomModels.Core.Data.Migrations.Sqlite
                     b.HasIndex("OrganizationId", "TrainingStatus", "Id");
 
                     b.HasIndex("OrganizationId", "TrainingStatus", "Language", "Id");
+
+                    b.HasIndex(new[] { "Id" }, "IX_custom_models_unrendered")
+                        .HasFilter("\"ListedJson\" IS NULL");
 
                     b.ToTable("custom_models", (string)null);
                 });
