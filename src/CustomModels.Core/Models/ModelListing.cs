@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 using CustomModels.Core.Data;
 using Microsoft.EntityFrameworkCore;
@@ -12,8 +13,8 @@ public sealed record ModelFilter(TrainingStatus? Status, string? Language, strin
 /// the list's JSON (<see cref="ModelPageJson"/>). The hot read of the API: the total comes from the
 /// trigger-kept model_counts, the page through the index that ends in id for the filters given,
 /// and each row gives its id and its stored listed JSON (<see cref="CustomModel.ListedJson"/>), so a
-/// page costs two values a row. A row whose listed JSON was cleared by a bulk update is rendered
-/// from its columns. The statements stay prepared from one request to the next
+/// page costs two values a row. A page with a row whose listed JSON was cleared by a bulk update
+/// is written again from the models read whole. The statements stay prepared from one request to the next
 /// (<see cref="PreparedReads"/>); on SQLite they are read through <see cref="SqliteStatement"/>.
 /// </summary>
 public static class ModelListing
@@ -44,9 +45,11 @@ public static class ModelListing
         var page = new ModelPageJson();
         try
         {
-            var total = db.IsPostgres
-                ? await ReadPostgresAsync(db, reads, PostgresSql[filters], organizationId, filter, offset, limit, page, ct)
-                : await ReadSqliteAsync(db, reads, SqliteSql[filters], organizationId, filter, offset, limit, page, ct);
+            var ids = new List<long>(limit);
+            var (total, complete) = db.IsPostgres
+                ? await ReadPostgresAsync(db, reads, PostgresSql[filters], organizationId, filter, offset, limit, page, ids, ct)
+                : ReadSqlite(reads, SqliteSql[filters], organizationId, filter, offset, limit, page, ids);
+            if (!complete) await RewriteWithUnrenderedAsync(db, page, ids, ct);
             page.Finish(total);
             return page;
         }
@@ -57,8 +60,12 @@ public static class ModelListing
         }
     }
 
-    static async Task<long> ReadSqliteAsync(AppDbContext db, PreparedReads reads, (string Count, string Page) sql,
-        long organizationId, ModelFilter filter, long offset, int limit, ModelPageJson page, CancellationToken ct)
+    /// <summary>
+    /// Reads the total and the page's rows into <paramref name="page"/>, and their ids into
+    /// <paramref name="ids"/>; complete is false when a row had no listed JSON (and was left out).
+    /// </summary>
+    static (long Total, bool Complete) ReadSqlite(PreparedReads reads, (string Count, string Page) sql,
+        long organizationId, ModelFilter filter, long offset, int limit, ModelPageJson page, List<long> ids)
     {
         using var lease = reads.LeaseSqlite();
         var count = lease.Statement(sql.Count);
@@ -75,52 +82,75 @@ public static class ModelListing
 
         count.Step();
         var total = count.Int64(0);
+        var complete = true;
         while (rows.Step())
-            if (!AddRendered(page, rows)) await AddUnrenderedAsync(db, page, rows.Int64(0), ct);
-        return total;
-    }
-
-    /// <summary>Adds the row's model from its listed JSON, handed over in place; false when it has none.</summary>
-    static bool AddRendered(ModelPageJson page, SqliteStatement row)
-    {
-        var listedJson = row.Blob(1);
-        if (listedJson.IsEmpty) return false;
-        page.Add(row.Int64(0), listedJson);
-        return true;
-    }
-
-    static async Task<long> ReadPostgresAsync(AppDbContext db, PreparedReads reads, (string Count, string Page) sql,
-        long organizationId, ModelFilter filter, long offset, int limit, ModelPageJson page, CancellationToken ct)
-    {
-        long total;
-        var rows = new List<(long Id, byte[]? ListedJson)>(limit);
-        using (var read = await reads.StartAsync(db, sql.Count + ";\n" + sql.Page, ct))
         {
-            read.Add("@org", organizationId);
-            if (filter.Status is { } status) read.Add("@status", (int)status);
-            if (filter.Language is { } language) read.Add("@language", language);
-            if (filter.BaseModel is { } baseModel) read.Add("@base_model", baseModel);
-            read.Add("@limit", (long)limit);
-            read.Add("@offset", offset);
-
-            await using var reader = await read.Command.ExecuteReaderAsync(ct);
-            await reader.ReadAsync(ct);
-            total = Convert.ToInt64(reader.GetValue(0)); // SUM(bigint) is a numeric
-            await reader.NextResultAsync(ct);
-            while (await reader.ReadAsync(ct))
-                rows.Add((reader.GetInt64(0), reader.IsDBNull(1) ? null : reader.GetFieldValue<byte[]>(1)));
+            var id = rows.Int64(0);
+            ids.Add(id);
+            var listedJson = rows.Blob(1); // in place, until the next step
+            if (listedJson.IsEmpty) complete = false;
+            else page.Add(id, listedJson);
         }
-        // The connection is free again for the rows to render (PostgreSQL runs one command at a time on it).
-        foreach (var (id, listedJson) in rows)
-            if (listedJson is not null) page.Add(id, listedJson);
-            else await AddUnrenderedAsync(db, page, id, ct);
-        return total;
+        return (total, complete);
     }
 
-    /// <summary>A model whose listed JSON was cleared, rendered from its columns; skipped if it was deleted meanwhile.</summary>
-    static async Task AddUnrenderedAsync(AppDbContext db, ModelPageJson page, long id, CancellationToken ct)
+    static async Task<(long Total, bool Complete)> ReadPostgresAsync(AppDbContext db, PreparedReads reads, (string Count, string Page) sql,
+        long organizationId, ModelFilter filter, long offset, int limit, ModelPageJson page, List<long> ids, CancellationToken ct)
     {
-        var model = await db.CustomModels.AsNoTracking().FirstOrDefaultAsync(m => m.Id == id, ct);
-        if (model is not null) page.Add(id, ModelPageJson.Render(model));
+        using var read = await reads.StartAsync(db, sql.Count + ";\n" + sql.Page, ct);
+        read.Add("@org", organizationId);
+        if (filter.Status is { } status) read.Add("@status", (int)status);
+        if (filter.Language is { } language) read.Add("@language", language);
+        if (filter.BaseModel is { } baseModel) read.Add("@base_model", baseModel);
+        read.Add("@limit", (long)limit);
+        read.Add("@offset", offset);
+
+        await using var reader = await read.Command.ExecuteReaderAsync(ct);
+        await reader.ReadAsync(ct);
+        var total = Convert.ToInt64(reader.GetValue(0)); // SUM(bigint) is a numeric
+        await reader.NextResultAsync(ct);
+        var complete = true;
+        var buffer = ArrayPool<byte>.Shared.Rent(4096);
+        try
+        {
+            while (await reader.ReadAsync(ct))
+            {
+                var id = reader.GetInt64(0);
+                ids.Add(id);
+                if (reader.IsDBNull(1))
+                {
+                    complete = false;
+                    continue;
+                }
+                // Copied out of Npgsql's buffer into one reused array rather than a new array a row.
+                var length = (int)reader.GetBytes(1, 0, null, 0, 0);
+                if (length > buffer.Length)
+                {
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = ArrayPool<byte>.Shared.Rent(length);
+                }
+                reader.GetBytes(1, 0, buffer, 0, length);
+                page.Add(id, buffer.AsSpan(0, length));
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+        return (total, complete);
+    }
+
+    /// <summary>
+    /// The page again when some of its rows had no listed JSON (a bulk update cleared it, and the
+    /// renderer has not come by yet): the models read whole, those without listed JSON rendered
+    /// from their columns. A model deleted since the first read is left out.
+    /// </summary>
+    static async Task RewriteWithUnrenderedAsync(AppDbContext db, ModelPageJson page, List<long> ids, CancellationToken ct)
+    {
+        var models = await db.CustomModels.AsNoTracking().Where(m => ids.Contains(m.Id)).ToDictionaryAsync(m => m.Id, ct);
+        page.Clear();
+        foreach (var id in ids)
+            if (models.TryGetValue(id, out var model))
+                page.Add(id, model.ListedJson ?? ModelPageJson.Render(model));
     }
 }

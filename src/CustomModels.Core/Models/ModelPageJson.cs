@@ -134,6 +134,13 @@ public sealed class ModelPageJson : IDisposable
         count++;
     }
 
+    /// <summary>Empties the page, to be written again from its first model.</summary>
+    public void Clear()
+    {
+        rows!.ResetWrittenCount();
+        count = 0;
+    }
+
     /// <summary>Ends the page, of <see cref="Length"/> bytes; <paramref name="total"/> is its `total_results`.</summary>
     public void Finish(long total)
     {
