@@ -289,6 +289,17 @@ public abstract class ModelListTests(TestService service)
         }
         await AssertListedAsGotAsync(client, ids);
     }
+
+    [Fact]
+    public async Task On_postgresql_the_list_statements_are_planned_once_per_connection()
+    {
+        // Else PostgreSQL plans the list's page statement again on every request (see StorageSettings).
+        using var scope = service.Services.CreateScope();
+        var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
+        if (!db.IsPostgres) return; // SQLite has no such setting: a prepared statement keeps its plan
+        var mode = await db.Database.SqlQueryRaw<string>("SELECT current_setting('plan_cache_mode') AS \"Value\"").SingleAsync();
+        Assert.Equal("force_generic_plan", mode);
+    }
 }
 
 public sealed class ModelListTestsOnSqlite(SqliteService fixture) : ModelListTests(fixture.Service), IClassFixture<SqliteService>;
