@@ -36,7 +36,7 @@ public sealed class PreparedReads(StorageSettings storage) : IDisposable
                 db.Database.CloseConnection();
             });
         }
-        if (!idle.TryTake(out var connection)) connection = ReadConnection.Open(storage.ConnectionString);
+        var connection = TakeConnection();
         var prepared = connection.Command(sql);
         return new PreparedRead(prepared, () => Return(connection, prepared));
     }
@@ -48,9 +48,10 @@ public sealed class PreparedReads(StorageSettings storage) : IDisposable
     public SqliteLease LeaseSqlite()
     {
         if (storage.IsPostgres) throw new InvalidOperationException("Native statements are SQLite's");
-        if (!idle.TryTake(out var connection)) connection = ReadConnection.Open(storage.ConnectionString);
-        return new SqliteLease(this, connection);
+        return new SqliteLease(this, TakeConnection());
     }
+
+    ReadConnection TakeConnection() => idle.TryTake(out var connection) ? connection : ReadConnection.Open(storage.ConnectionString);
 
     void Return(ReadConnection connection, SqliteCommand command)
     {

@@ -58,7 +58,8 @@ public sealed class ListedJsonRenderer(IServiceScopeFactory scopes, ILogger<List
                 : $"SELECT * FROM custom_models INDEXED BY \"IX_custom_models_unrendered\" WHERE \"ListedJson\" IS NULL ORDER BY \"Id\" LIMIT {BatchSize}")
             .ToListAsync(ct);
         if (models.Count == 0) return 0;
-        foreach (var model in models) model.ListedJson = ModelPageJson.Render(model);
+        // Saving renders a modified model's listed JSON (AppDbContext), and only that column is written.
+        foreach (var model in models) db.Entry(model).Property(m => m.ListedJson).IsModified = true;
         await db.SaveChangesAsync(ct);
         await transaction.CommitAsync(ct);
         return models.Count;
