@@ -22,8 +22,10 @@ public static class ModelListing
     // One text per filter combination (bit 1 status, 2 language, 4 base model), so that each
     // provider reuses its prepared statements. PostgreSQL's parameters are named; SQLite's are
     // numbered: ?1 organization, ?2 status, ?3 language, ?4 base model, ?5 limit, ?6 offset.
-    static readonly (string Count, string Page)[] PostgresSql = Enumerable.Range(0, 8)
-        .Select(f => BuildSql(f, "@org", "@status", "@language", "@base_model", "@limit", "@offset")).ToArray();
+    // PostgreSQL runs both as one command, one round trip.
+    static readonly string[] PostgresSql = Enumerable.Range(0, 8)
+        .Select(f => BuildSql(f, "@org", "@status", "@language", "@base_model", "@limit", "@offset"))
+        .Select(sql => sql.Count + ";\n" + sql.Page).ToArray();
     static readonly (string Count, string Page)[] SqliteSql = Enumerable.Range(0, 8)
         .Select(f => BuildSql(f, "?1", "?2", "?3", "?4", "?5", "?6")).ToArray();
 
@@ -94,10 +96,10 @@ public static class ModelListing
         return (total, complete);
     }
 
-    static async Task<(long Total, bool Complete)> ReadPostgresAsync(AppDbContext db, PreparedReads reads, (string Count, string Page) sql,
+    static async Task<(long Total, bool Complete)> ReadPostgresAsync(AppDbContext db, PreparedReads reads, string sql,
         long organizationId, ModelFilter filter, long offset, int limit, ModelPageJson page, List<long> ids, CancellationToken ct)
     {
-        using var read = await reads.StartAsync(db, sql.Count + ";\n" + sql.Page, ct);
+        using var read = await reads.StartAsync(db, sql, ct);
         read.Add("@org", organizationId);
         if (filter.Status is { } status) read.Add("@status", (int)status);
         if (filter.Language is { } language) read.Add("@language", language);
