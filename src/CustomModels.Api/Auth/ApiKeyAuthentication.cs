@@ -17,7 +17,7 @@ namespace CustomModels.Api.Auth;
 /// (<see cref="CurrentKey"/>); its scopes become "scope" claims that the scope policies check.
 /// </summary>
 public sealed class ApiKeyAuthenticationHandler(
-    IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, AppDbContext db, PreparedReads reads)
+    IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, PreparedReads reads)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "ApiKey";
@@ -34,7 +34,7 @@ public sealed class ApiKeyAuthenticationHandler(
         if (token.Length is 0 or > 200)
             return Failure("INVALID_API_KEY");
 
-        var (check, key) = await ApiKeys.AuthenticateAsync(db, reads, token, Context.RequestAborted);
+        var (check, key) = await ApiKeys.AuthenticateAsync(reads, token, Context.RequestAborted);
         if (check == KeyCheck.Revoked) return Failure("KEY_REVOKED");
         if (key is null) return Failure("INVALID_API_KEY");
 

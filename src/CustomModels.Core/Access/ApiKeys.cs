@@ -79,13 +79,13 @@ public static class ApiKeys
 
     /// <summary>Finds the key a request presents. Unknown and malformed keys cost the same hash comparison.</summary>
     public static async Task<(KeyCheck Check, AuthenticatedKey? Key)> AuthenticateAsync(
-        AppDbContext db, PreparedReads reads, string presented, CancellationToken ct = default)
+        PreparedReads reads, string presented, CancellationToken ct = default)
     {
         var prefix = PrefixOf(presented);
         KeyRow? row = null;
         if (prefix is not null)
         {
-            using var read = await reads.StartAsync(db, LookupSql, ct);
+            using var read = reads.Start(LookupSql);
             read.Add("@prefix", prefix);
             await using var reader = await read.Command.ExecuteReaderAsync(ct);
             if (await reader.ReadAsync(ct))

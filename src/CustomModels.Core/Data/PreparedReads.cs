@@ -1,16 +1,17 @@
 using System.Collections.Concurrent;
 using System.Data.Common;
 using Microsoft.Data.Sqlite;
-using Microsoft.EntityFrameworkCore;
+using Npgsql;
 
 namespace CustomModels.Core.Data;
 
 /// <summary>
 /// The commands of the reads every request makes (the key lookup, the list page), prepared once
 /// and reused instead of being parsed and planned again on every request.
-/// On PostgreSQL the connection pool does that already (Max Auto Prepare, see StorageSettings): the
-/// read runs on the request's own connection. Microsoft.Data.Sqlite finalizes a command's prepared
-/// statements whenever its connection closes, which a pooled connection does at the end of every
+/// On PostgreSQL they run on a pool of their own, apart from EF Core's: at most
+/// <see cref="StorageSettings.ReadConnections"/> connections, where the pool (Max Auto Prepare, see
+/// StorageSettings) keeps each statement prepared. Microsoft.Data.Sqlite finalizes a command's
+/// prepared statements whenever its connection closes, which a pooled connection does at the end of every
 /// request; so on SQLite the reads run on a few connections of their own that stay open, each
 /// keeping its prepared commands (and, for the list, its <see cref="SqliteStatement"/>s). Only
 /// statements are kept, never results: every execution is a fresh read of the database, which
@@ -21,20 +22,29 @@ public sealed class PreparedReads(StorageSettings storage) : IDisposable
     // Idle SQLite connections kept beyond this are closed: more than the requests that run at once is waste.
     const int MaxIdle = 32;
     readonly ConcurrentBag<ReadConnection> idle = [];
+    readonly NpgsqlDataSource? postgres = storage.IsPostgres ? OpenPostgresPool(storage) : null;
+
+    static NpgsqlDataSource OpenPostgresPool(StorageSettings storage)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(storage.ConnectionString)
+        {
+            MaxPoolSize = storage.ReadConnections,
+            // A list page is ~55 KB: the default 8 KB buffer took some 11 receive calls a list request, this about 6.
+            ReadBufferSize = 64 * 1024,
+        };
+        builder.MinPoolSize = Math.Min(builder.MinPoolSize, builder.MaxPoolSize);
+        builder.ApplicationName ??= "custom-models reads";
+        return NpgsqlDataSource.Create(builder);
+    }
 
     /// <summary>A command for <paramref name="sql"/>, ready for its parameters; dispose it when its reader is done.</summary>
-    public async ValueTask<PreparedRead> StartAsync(AppDbContext db, string sql, CancellationToken ct)
+    public PreparedRead Start(string sql)
     {
-        if (storage.IsPostgres)
+        if (postgres is not null)
         {
-            await db.Database.OpenConnectionAsync(ct);
-            var command = db.Database.GetDbConnection().CreateCommand();
-            command.CommandText = sql;
-            return new PreparedRead(command, () =>
-            {
-                command.Dispose();
-                db.Database.CloseConnection();
-            });
+            // The data source's command takes a pooled connection when it runs and gives it back when its reader closes.
+            var command = postgres.CreateCommand(sql);
+            return new PreparedRead(command, command.Dispose);
         }
         var connection = TakeConnection();
         var prepared = connection.Command(sql);
@@ -94,6 +104,7 @@ public sealed class PreparedReads(StorageSettings storage) : IDisposable
     public void Dispose()
     {
         while (idle.TryTake(out var connection)) connection.Dispose();
+        postgres?.Dispose();
     }
 
     /// <summary>An open SQLite connection with its commands, prepared on first use, by SQL text.</summary>

@@ -49,7 +49,7 @@ public static class ModelListing
         {
             var ids = new List<long>(limit);
             var (total, complete) = db.IsPostgres
-                ? await ReadPostgresAsync(db, reads, PostgresSql[filters], organizationId, filter, offset, limit, page, ids, ct)
+                ? await ReadPostgresAsync(reads, PostgresSql[filters], organizationId, filter, offset, limit, page, ids, ct)
                 : ReadSqlite(reads, SqliteSql[filters], organizationId, filter, offset, limit, page, ids);
             if (!complete) await RewriteWithUnrenderedAsync(db, page, ids, ct);
             page.Finish(total);
@@ -96,10 +96,10 @@ public static class ModelListing
         return (total, complete);
     }
 
-    static async Task<(long Total, bool Complete)> ReadPostgresAsync(AppDbContext db, PreparedReads reads, string sql,
+    static async Task<(long Total, bool Complete)> ReadPostgresAsync(PreparedReads reads, string sql,
         long organizationId, ModelFilter filter, long offset, int limit, ModelPageJson page, List<long> ids, CancellationToken ct)
     {
-        using var read = await reads.StartAsync(db, sql, ct);
+        using var read = reads.Start(sql);
         read.Add("@org", organizationId);
         if (filter.Status is { } status) read.Add("@status", (int)status);
         if (filter.Language is { } language) read.Add("@language", language);

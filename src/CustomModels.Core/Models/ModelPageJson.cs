@@ -3,7 +3,6 @@ using System.Globalization;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
-using Microsoft.Extensions.ObjectPool;
 
 namespace CustomModels.Core.Models;
 
@@ -109,10 +108,12 @@ public sealed class ModelPageJson : IDisposable
         if (value is { } v) w.WriteNumber(name, ModelRules.Round(v, digits));
     }
 
-    // A page is some 50 kB: its buffer is reused rather than allocated for every request.
-    static readonly ObjectPool<ArrayBufferWriter<byte>> Pool = new DefaultObjectPool<ArrayBufferWriter<byte>>(new BufferPolicy());
-
-    ArrayBufferWriter<byte>? rows = Pool.Get();
+    // A page is some 50 kB: its buffer is rented rather than allocated for every request. The shared
+    // array pool keeps arrays per core and thread, as many as the requests under way need, and lets
+    // the GC trim them when idle (a bounded object pool kept 4, and most busy requests allocated).
+    const int FirstCapacity = 64 * 1024;
+    byte[]? rows = ArrayPool<byte>.Shared.Rent(FirstCapacity);
+    int written;
     int count;
     readonly byte[] head = new byte[80];
     int headLength;
@@ -120,7 +121,7 @@ public sealed class ModelPageJson : IDisposable
     /// <summary>Adds model <paramref name="id"/>, whose listed JSON is <paramref name="listedJson"/>.</summary>
     public void Add(long id, ReadOnlySpan<byte> listedJson)
     {
-        var span = rows!.GetSpan(80 + listedJson.Length);
+        var span = Space(80 + listedJson.Length);
         var length = 0;
         Append(span, ref length, count == 0 ? "[{\"id\":"u8 : ",{\"id\":"u8);
         id.TryFormat(span[length..], out var digits, provider: CultureInfo.InvariantCulture);
@@ -130,22 +131,36 @@ public sealed class ModelPageJson : IDisposable
         length += digits;
         Append(span, ref length, "\","u8);
         Append(span, ref length, listedJson);
-        rows.Advance(length);
+        written += length;
         count++;
+    }
+
+    /// <summary>At least <paramref name="size"/> free bytes after what is written, in a larger array if need be.</summary>
+    Span<byte> Space(int size)
+    {
+        if (rows!.Length - written < size)
+        {
+            var larger = ArrayPool<byte>.Shared.Rent(Math.Max(rows.Length * 2, written + size));
+            rows.AsSpan(0, written).CopyTo(larger);
+            ArrayPool<byte>.Shared.Return(rows);
+            rows = larger;
+        }
+        return rows.AsSpan(written);
     }
 
     /// <summary>Empties the page, to be written again from its first model.</summary>
     public void Clear()
     {
-        rows!.ResetWrittenCount();
+        written = 0;
         count = 0;
     }
 
     /// <summary>Ends the page, of <see cref="Length"/> bytes; <paramref name="total"/> is its `total_results`.</summary>
     public void Finish(long total)
     {
-        if (count == 0) rows!.Write("["u8);
-        rows!.Write("]}"u8);
+        var end = count == 0 ? "[]}"u8 : "]}"u8;
+        end.CopyTo(Space(end.Length));
+        written += end.Length;
         Append(head, ref headLength, "{\"count\":"u8);
         count.TryFormat(head.AsSpan(headLength), out var n, provider: CultureInfo.InvariantCulture);
         headLength += n;
@@ -155,20 +170,20 @@ public sealed class ModelPageJson : IDisposable
         Append(head, ref headLength, ",\"result\":"u8);
     }
 
-    public int Length => headLength + rows!.WrittenCount;
+    public int Length => headLength + written;
 
     /// <summary>Copies the finished page to <paramref name="body"/> and gives its buffer back.</summary>
     public void WriteTo(IBufferWriter<byte> body)
     {
         body.Write(head.AsSpan(0, headLength));
-        body.Write(rows!.WrittenSpan);
+        body.Write(rows.AsSpan(0, written));
         Dispose();
     }
 
     public void Dispose()
     {
         if (rows is null) return;
-        Pool.Return(rows);
+        ArrayPool<byte>.Shared.Return(rows);
         rows = null;
     }
 
@@ -176,17 +191,5 @@ public sealed class ModelPageJson : IDisposable
     {
         text.CopyTo(to[length..]);
         length += text.Length;
-    }
-
-    sealed class BufferPolicy : IPooledObjectPolicy<ArrayBufferWriter<byte>>
-    {
-        public ArrayBufferWriter<byte> Create() => new(64 * 1024);
-
-        public bool Return(ArrayBufferWriter<byte> buffer)
-        {
-            if (buffer.Capacity > 1024 * 1024) return false; // a page of long descriptions: not kept
-            buffer.ResetWrittenCount();
-            return true;
-        }
     }
 }

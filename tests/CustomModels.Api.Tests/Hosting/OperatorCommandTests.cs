@@ -22,7 +22,9 @@ public sealed class OperatorCommandTests : IAsyncLifetime
         return Task.CompletedTask;
     }
 
-    async Task<(int Exit, string Out, string Err)> RunAsync(params string[] args)
+    Task<(int Exit, string Out, string Err)> RunAsync(params string[] args) => RunAsync(new Dictionary<string, string>(), args);
+
+    async Task<(int Exit, string Out, string Err)> RunAsync(IReadOnlyDictionary<string, string> environment, params string[] args)
     {
         var exe = Path.Combine(AppContext.BaseDirectory, "custom-models.dll");
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
@@ -30,6 +32,7 @@ public sealed class OperatorCommandTests : IAsyncLifetime
         foreach (var a in args) start.ArgumentList.Add(a);
         start.Environment["CUSTOMMODELS_DATA_DIR"] = dataDir;
         start.Environment.Remove("CUSTOMMODELS_DATABASE");
+        foreach (var (name, value) in environment) start.Environment[name] = value;
         using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
@@ -79,6 +82,21 @@ public sealed class OperatorCommandTests : IAsyncLifetime
         Assert.Contains("unknown scope", badScope.Err);
         Assert.Equal(2, (await RunAsync("orgs", "create", "acme")).Exit);
         Assert.Equal(2, (await RunAsync("keys", "revoke", "cmk_nothing")).Exit);
+    }
+
+    [Theory]
+    [InlineData("CUSTOMMODELS_READ_CONNECTIONS", "lots", "serve")]
+    [InlineData("CUSTOMMODELS_READ_CONNECTIONS", "0", "orgs")]
+    [InlineData("CUSTOMMODELS_DATABASE", "Host=db.internal;Maximum Pool Size=many", "serve")]
+    [InlineData("CUSTOMMODELS_DATABASE", "Data Source=x.db;Colour=blue", "orgs")]
+    public async Task A_bad_setting_is_one_line_naming_it_and_exit_code_2(string variable, string value, string command)
+    {
+        string[] args = command == "serve" ? ["serve", "--urls", "http://127.0.0.1:0"] : ["orgs", "create", "acme"];
+        var run = await RunAsync(new Dictionary<string, string> { [variable] = value }, args);
+        Assert.Equal(2, run.Exit);
+        Assert.StartsWith($"error: {variable} ", run.Err);
+        Assert.Single(run.Err.TrimEnd().Split('\n'));
+        Assert.False(Directory.Exists(dataDir), "nothing is created before the settings are read");
     }
 
     [Fact]
