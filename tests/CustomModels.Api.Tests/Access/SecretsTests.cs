@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text;
 using CustomModels.Api.Tests.Infrastructure;
 
@@ -16,16 +15,9 @@ public sealed class SecretsTests : IDisposable
 
     async Task<string> RunCliAsync(params string[] args)
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "custom-models.dll"));
-        foreach (var a in args) start.ArgumentList.Add(a);
-        start.Environment["CUSTOMMODELS_DATA_DIR"] = dataDir;
-        start.Environment.Remove("CUSTOMMODELS_DATABASE");
-        using var process = Process.Start(start)!;
-        var output = await process.StandardOutput.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        Assert.Equal(0, process.ExitCode);
-        return output;
+        var run = await CliProcess.RunAsync(dataDir, null, args);
+        Assert.Equal(0, run.Exit);
+        return run.Out;
     }
 
     [Fact]

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using CustomModels.Api.Hosting;
 using CustomModels.Api.Tests.Infrastructure;
@@ -22,23 +21,10 @@ public sealed class OperatorCommandTests : IAsyncLifetime
         return Task.CompletedTask;
     }
 
-    Task<(int Exit, string Out, string Err)> RunAsync(params string[] args) => RunAsync(new Dictionary<string, string>(), args);
+    Task<(int Exit, string Out, string Err)> RunAsync(params string[] args) => CliProcess.RunAsync(dataDir, null, args);
 
-    async Task<(int Exit, string Out, string Err)> RunAsync(IReadOnlyDictionary<string, string> environment, params string[] args)
-    {
-        var exe = Path.Combine(AppContext.BaseDirectory, "custom-models.dll");
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(exe);
-        foreach (var a in args) start.ArgumentList.Add(a);
-        start.Environment["CUSTOMMODELS_DATA_DIR"] = dataDir;
-        start.Environment.Remove("CUSTOMMODELS_DATABASE");
-        foreach (var (name, value) in environment) start.Environment[name] = value;
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        return (process.ExitCode, await stdout, await stderr);
-    }
+    Task<(int Exit, string Out, string Err)> RunAsync(IReadOnlyDictionary<string, string> environment, params string[] args) =>
+        CliProcess.RunAsync(dataDir, environment, args);
 
     [Fact]
     public async Task Keys_created_listed_and_revoked_by_the_commands_work_against_the_service()
