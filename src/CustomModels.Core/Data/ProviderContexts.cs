@@ -22,7 +22,7 @@ public sealed class SqliteAppDbContext(DbContextOptions<SqliteAppDbContext> opti
 
 /// <summary>
 /// How SQLite stores a time: Unix milliseconds (UTC). One place for the conversion that EF Core's
-/// converter, raw SQL (the job queue) and rows read by hand (the model list) all use.
+/// converter and raw SQL (the job queue) both use.
 /// </summary>
 public static class SqliteTime
 {
