@@ -11,6 +11,8 @@ packages=(
   pocketsphinx-testdata festival festvox-us-slt-hts festvox-kallpc16k bible-kjv-text sox
   # PostgreSQL for the PostgreSQL tests; Redis for shared rate limits
   postgresql redis-server
+  # NIST sclite, the reference scorer our word error rates are tested against
+  sctk
   # benchmarks
   wrk hyperfine sqlite3 time bc curl
   # the public docs' Python and JavaScript examples, run by the tests (axios comes from npm below)

@@ -6,8 +6,14 @@ namespace CustomModels.Speech.Scoring;
 /// <summary>
 /// Word and character error rates by Levenshtein alignment of the normalized reference and
 /// hypothesis (both go through <see cref="TranscriptNormalizer"/>, so "25" and "twenty five" agree).
-/// Substitutions, deletions and insertions each cost 1; among alignments of equal cost the
-/// one preferring substitutions over a deletion plus an insertion is reported.
+/// The alignment is NIST sclite's (SCTK, net_dp.c with word.c's costs), so that every count agrees
+/// with the reference scorer: a substitution costs 4, a deletion or an insertion 3, a match 0.
+/// That is the fewest errors first (3 per error) and, among those, the fewest substitutions, but
+/// not always: an alignment with one more error and five fewer substitutions costs less, and sclite
+/// reports it. Ties between equal-cost steps are broken as sclite breaks them: a cell is reached by
+/// the diagonal (match or substitution) when it is no dearer than a deletion or an insertion, else
+/// by a deletion when it is strictly cheaper than an insertion, else by an insertion; the
+/// backtrace starts at the end of both sequences.
 /// </summary>
 public static class ErrorRate
 {
@@ -16,6 +22,10 @@ public static class ErrorRate
     /// cell: utterances are sentences, and a pair this long is a misaligned file rather than speech.
     /// </summary>
     private const long MaxAlignmentCells = 400_000_000;
+
+    // sclite's word costs (SCTK word.c, wwd_WORD).
+    private const int SubstitutionCost = 4;
+    private const int InsertionOrDeletionCost = 3;
 
     /// <summary>Word errors of one utterance (WER).</summary>
     public static UtteranceErrors Words(string reference, string hypothesis) =>
@@ -42,30 +52,34 @@ public static class ErrorRate
         var current = new int[m + 1];
         for (var j = 0; j <= m; j++)
         {
-            previous[j] = j;
+            previous[j] = j * InsertionOrDeletionCost;
             steps[j] = EditOperation.Insertion;
         }
         for (var i = 1; i <= n; i++)
         {
-            current[0] = i;
+            current[0] = i * InsertionOrDeletionCost;
             steps[i * (m + 1)] = EditOperation.Deletion;
             for (var j = 1; j <= m; j++)
             {
                 var same = string.Equals(reference[i - 1], hypothesis[j - 1], StringComparison.Ordinal);
-                var best = previous[j - 1] + (same ? 0 : 1);
-                var step = same ? EditOperation.Match : EditOperation.Substitution;
-                if (previous[j] + 1 < best)
+                var diagonal = previous[j - 1] + (same ? 0 : SubstitutionCost);
+                var deletion = previous[j] + InsertionOrDeletionCost;
+                var insertion = current[j - 1] + InsertionOrDeletionCost;
+                if (diagonal <= deletion && diagonal <= insertion)
                 {
-                    best = previous[j] + 1;
-                    step = EditOperation.Deletion;
+                    current[j] = diagonal;
+                    steps[i * (m + 1) + j] = same ? EditOperation.Match : EditOperation.Substitution;
                 }
-                if (current[j - 1] + 1 < best)
+                else if (deletion < insertion)
                 {
-                    best = current[j - 1] + 1;
-                    step = EditOperation.Insertion;
+                    current[j] = deletion;
+                    steps[i * (m + 1) + j] = EditOperation.Deletion;
                 }
-                current[j] = best;
-                steps[i * (m + 1) + j] = step;
+                else
+                {
+                    current[j] = insertion;
+                    steps[i * (m + 1) + j] = EditOperation.Insertion;
+                }
             }
             (previous, current) = (current, previous);
         }

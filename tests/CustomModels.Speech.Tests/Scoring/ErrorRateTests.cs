@@ -107,4 +107,34 @@ public class ErrorRateTests
         var result = ErrorRate.Align(["a", "b"], ["b"]);
         Assert.Equal([new AlignmentStep(EditOperation.Deletion, "a", null), new AlignmentStep(EditOperation.Match, "b", "b")], result.Alignment);
     }
+
+    [Fact]
+    public void A_deletion_and_an_insertion_cost_less_than_two_substitutions_as_in_sclite()
+    {
+        // With every edit at cost 1 both alignments cost 2; sclite's costs (substitution 4,
+        // deletion and insertion 3) make "a b" → "b c" a deletion, a match and an insertion.
+        var result = ErrorRate.Align(["a", "b"], ["b", "c"]);
+        Assert.Equal(new ErrorCounts(0, 1, 1, 2), result.Counts);
+        Assert.Equal(
+            [
+                new AlignmentStep(EditOperation.Deletion, "a", null),
+                new AlignmentStep(EditOperation.Match, "b", "b"),
+                new AlignmentStep(EditOperation.Insertion, null, "c"),
+            ],
+            result.Alignment);
+    }
+
+    [Fact]
+    public void Equal_costs_are_broken_toward_the_diagonal_then_the_deletion_as_in_sclite()
+    {
+        // "a a" → "a": deleting the first or the second "a" costs the same; sclite's backtrace
+        // from the end takes the diagonal at the last cell, so the first "a" is the one deleted.
+        Assert.Equal(
+            [new AlignmentStep(EditOperation.Deletion, "a", null), new AlignmentStep(EditOperation.Match, "a", "a")],
+            ErrorRate.Align(["a", "a"], ["a"]).Alignment);
+        // "x" → "y z": a substitution and an insertion either way round; the diagonal wins at the last cell.
+        Assert.Equal(
+            [new AlignmentStep(EditOperation.Insertion, null, "y"), new AlignmentStep(EditOperation.Substitution, "x", "z")],
+            ErrorRate.Align(["x"], ["y", "z"]).Alignment);
+    }
 }
