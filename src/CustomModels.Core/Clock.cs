@@ -1,11 +1,16 @@
 namespace CustomModels.Core;
 
-public static class Clock
+public static class TimeProviderExtensions
 {
     /// <summary>Now in UTC, to the second: the API shows seconds, and equal instants must compare equal.</summary>
-    public static DateTime UtcNow()
+    public static DateTime UtcNowToSecond(this TimeProvider time)
     {
-        var now = DateTime.UtcNow;
+        var now = time.GetUtcNow().UtcDateTime;
         return new DateTime(now.Ticks - now.Ticks % TimeSpan.TicksPerSecond, DateTimeKind.Utc);
     }
+}
+
+public static class Clock
+{
+    public static DateTime UtcNow() => TimeProvider.System.UtcNowToSecond();
 }

@@ -44,6 +44,9 @@ public sealed class ApiError(int status, string message, string errorCode, IRead
     public static ApiError ModelNotFound() =>
         new(StatusCodes.Status404NotFound, "Custom model not found", "MODEL_NOT_FOUND");
 
+    public static ApiError ModelTraining() =>
+        Conflict("The model is training; wait until it finishes", "MODEL_TRAINING");
+
     public static ApiError Conflict(string message, string code) => new(StatusCodes.Status409Conflict, message, code);
 
     public static ApiError UnsupportedMediaType(string expected) =>

@@ -34,11 +34,11 @@ public static class DataApi
     }
 
     public static async Task<Results<Ok<UploadResponse>, ApiError>> Upload(string id, HttpContext context, AppDbContext db,
-        BlobStore blobs, UploadLimits limits)
+        BlobStore blobs, UploadLimits limits, ModelTraining training)
     {
         var model = await ModelsApi.FindAsync(db, context, id, track: false);
         if (model is null) return ApiError.ModelNotFound();
-        if (model.TrainingStatus == TrainingStatus.Running) return ModelTraining();
+        if (model.TrainingStatus == TrainingStatus.Running) return ApiError.ModelTraining();
 
         using var upload = new UploadReader(blobs, limits);
         UploadReader.LiftBodyLimit(context);
@@ -50,7 +50,7 @@ public static class DataApi
             var duration = audio is null ? (double?)null : await ProbeAsync(audio, ct);
             // The whole body is in and checked: a client that goes away now does not cut the storing short
             // (as with /stt), which would only roll back a transaction and log that as a database error.
-            return await StoreAsync(db, blobs, model, kind, audio, transcript, words, duration, CancellationToken.None);
+            return await StoreAsync(db, blobs, training, model, kind, audio, transcript, words, duration, CancellationToken.None);
         }
         catch (UploadRejected rejected)
         {
@@ -133,7 +133,7 @@ public static class DataApi
     }
 
     /// <summary>Files into place first, then the row: a committed row always points at whole files.</summary>
-    static async Task<Results<Ok<UploadResponse>, ApiError>> StoreAsync(AppDbContext db, BlobStore blobs, CustomModel model,
+    static async Task<Results<Ok<UploadResponse>, ApiError>> StoreAsync(AppDbContext db, BlobStore blobs, ModelTraining training, CustomModel model,
         DataSetKind kind, UploadedFile? audio, UploadedFile transcript, int words, double? duration, CancellationToken ct)
     {
         var name = Guid.NewGuid().ToString("N");
@@ -146,19 +146,15 @@ public static class DataApi
             AudioBlob = audioBlob, TranscriptBlob = transcriptBlob, AudioSeconds = duration, WordCount = words, CreatedAt = now,
         };
         var committed = false;
+        TrainingStatus status;
         try
         {
             blobs.Publish(transcript.TempPath, transcriptBlob);
             if (audio is not null) blobs.Publish(audio.TempPath, audioBlob!);
             await using var transaction = await db.Database.BeginTransactionAsync(ct);
-            // Training data moves 1 → 2; any other status stays (data waits for the next run). Not while training.
-            var rows = await db.CustomModels.Where(m => m.Id == model.Id && m.TrainingStatus != TrainingStatus.Running)
-                .ExecuteUpdateAsync(s => s
-                    .SetProperty(m => m.TrainingStatus, m => kind == DataSetKind.Train && m.TrainingStatus == TrainingStatus.NotRunning
-                        ? TrainingStatus.ReadyToRun : m.TrainingStatus)
-                    .SetProperty(m => m.UpdatedAt, now), ct);
-            if (rows == 0)
-                return await db.CustomModels.AnyAsync(m => m.Id == model.Id, ct) ? ModelTraining() : ApiError.ModelNotFound();
+            var added = await training.DataAddedAsync(db, model.Id, kind, ct);
+            if (!added.Done) return added.ModelExists ? ApiError.ModelTraining() : ApiError.ModelNotFound();
+            status = added.Status!.Value;
             db.DataSets.Add(row);
             await db.SaveChangesAsync(ct);
             await transaction.CommitAsync(ct);
@@ -172,7 +168,6 @@ public static class DataApi
                 blobs.DeleteQuietly(audioBlob);
             }
         }
-        var status = await db.CustomModels.Where(m => m.Id == model.Id).Select(m => m.TrainingStatus).FirstAsync(ct);
         return TypedResults.Ok(new UploadResponse("Training data uploaded successfully", kind == DataSetKind.Train ? "train" : "test",
             row.Id, audio?.FileName ?? transcript.FileName, transcript.FileName, (int)status));
     }
@@ -187,7 +182,8 @@ public static class DataApi
         return TypedResults.Ok(new DataSetListResponse(result.Count, result.Count, result));
     }
 
-    public static async Task<Results<NoContent, ApiError>> Delete(string id, string dataId, HttpContext context, AppDbContext db, BlobStore blobs)
+    public static async Task<Results<NoContent, ApiError>> Delete(string id, string dataId, HttpContext context, AppDbContext db,
+        BlobStore blobs, ModelTraining training)
     {
         var model = await ModelsApi.FindAsync(db, context, id, track: false);
         if (model is null) return ApiError.ModelNotFound();
@@ -196,27 +192,17 @@ public static class DataApi
             ? await db.DataSets.AsNoTracking().FirstOrDefaultAsync(d => d.Id == dataSetId && d.ModelId == model.Id, ct)
             : null;
         if (data is null) return new ApiError(StatusCodes.Status404NotFound, "Data set not found", "DATA_NOT_FOUND");
-        if (model.TrainingStatus == TrainingStatus.Running) return ModelTraining();
+        if (model.TrainingStatus == TrainingStatus.Running) return ApiError.ModelTraining();
 
         await using (var transaction = await db.Database.BeginTransactionAsync(ct))
         {
             await db.DataSets.Where(d => d.Id == data.Id).ExecuteDeleteAsync(ct);
-            // A model left without training data has nothing to train: back to 1 (a trained model keeps serving).
-            var anyTraining = await db.DataSets.AnyAsync(d => d.ModelId == model.Id && d.Kind == DataSetKind.Train, ct);
-            var now = Clock.UtcNow();
-            var rows = await db.CustomModels.Where(m => m.Id == model.Id && m.TrainingStatus != TrainingStatus.Running)
-                .ExecuteUpdateAsync(s => s
-                    .SetProperty(m => m.TrainingStatus, m => !anyTraining && (m.TrainingStatus == TrainingStatus.ReadyToRun || m.TrainingStatus == TrainingStatus.Failed)
-                        ? TrainingStatus.NotRunning : m.TrainingStatus)
-                    .SetProperty(m => m.UpdatedAt, now), ct);
-            if (rows == 0) return ModelTraining();
+            var removed = await training.DataRemovedAsync(db, model.Id, ct);
+            if (!removed.Done) return removed.ModelExists ? ApiError.ModelTraining() : ApiError.ModelNotFound();
             await transaction.CommitAsync(ct);
         }
         blobs.DeleteQuietly(data.TranscriptBlob);
         blobs.DeleteQuietly(data.AudioBlob);
         return TypedResults.NoContent();
     }
-
-    public static ApiError ModelTraining() =>
-        ApiError.Conflict("The model is training; wait until it finishes", "MODEL_TRAINING");
 }

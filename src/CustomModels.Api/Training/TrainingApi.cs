@@ -2,7 +2,6 @@ using CustomModels.Api.Auth;
 using CustomModels.Api.Errors;
 using CustomModels.Api.Hosting;
 using CustomModels.Api.Models;
-using CustomModels.Core;
 using CustomModels.Core.Data;
 using CustomModels.Core.Models;
 using CustomModels.Core.Storage;
@@ -24,7 +23,8 @@ public static class TrainingApi
         return app;
     }
 
-    public static async Task<Results<Ok<ModelResponse>, ApiError>> Run(string id, HttpContext context, AppDbContext db, Recognizers recognizers)
+    public static async Task<Results<Ok<ModelResponse>, ApiError>> Run(string id, HttpContext context, AppDbContext db,
+        Recognizers recognizers, ModelTraining training)
     {
         var (_, error) = await JsonBody.ReadObjectAsync(context.Request, allowEmpty: true);
         if (error is not null) return error;
@@ -32,32 +32,25 @@ public static class TrainingApi
         if (model is null) return ApiError.ModelNotFound();
         var ct = context.RequestAborted;
 
-        if (model.TrainingStatus == TrainingStatus.Running) return DataApi.ModelTraining();
-        if (model.TrainingStatus == TrainingStatus.NotRunning || !await db.DataSets.AnyAsync(d => d.ModelId == model.Id && d.Kind == DataSetKind.Train, ct))
-            return ApiError.Conflict("Upload training data before starting a training", "NO_TRAINING_DATA");
+        // The status decides first (a training model is 409 whatever its language), then the language.
+        if (model.TrainingStatus == TrainingStatus.Running) return ApiError.ModelTraining();
+        if (model.TrainingStatus == TrainingStatus.NotRunning) return NoTrainingData();
         if (recognizers.Find(model.Language) is null)
             return ApiError.Conflict($"Language '{model.Language}' cannot be trained here: no recognizer for it is installed", "LANGUAGE_NOT_TRAINABLE");
 
-        var now = Clock.UtcNow();
-        await using (var transaction = await db.Database.BeginTransactionAsync(ct))
-        {
-            var rows = await db.CustomModels
-                .Where(m => m.Id == model.Id && (m.TrainingStatus == TrainingStatus.ReadyToRun || m.TrainingStatus == TrainingStatus.Success || m.TrainingStatus == TrainingStatus.Failed))
-                .ExecuteUpdateAsync(s => s
-                    .SetProperty(m => m.TrainingStatus, TrainingStatus.Running)
-                    .SetProperty(m => m.TrainingProgress, 0)
-                    .SetProperty(m => m.StartedTrainingAt, now)
-                    .SetProperty(m => m.UpdatedAt, now)
-                    .SetProperty(m => m.TrainingError, (string?)null)
-                    .SetProperty(m => m.FailedAt, (DateTime?)null), ct);
-            if (rows == 0) return DataApi.ModelTraining();
-            db.TrainingJobs.Add(new TrainingJob { ModelId = model.Id, CreatedAt = now });
-            await db.SaveChangesAsync(ct);
-            await transaction.CommitAsync(ct);
-        }
-        var started = await db.CustomModels.AsNoTracking().FirstAsync(m => m.Id == model.Id, ct);
-        return TypedResults.Ok(started.ToResponse(statusMessage: "Training started successfully"));
+        var started = await training.StartAsync(db, model.Id, ct);
+        if (!started.Done)
+            return started.Status switch
+            {
+                null => ApiError.ModelNotFound(),
+                TrainingStatus.Running => ApiError.ModelTraining(),
+                _ => NoTrainingData(),
+            };
+        var running = await db.CustomModels.AsNoTracking().FirstAsync(m => m.Id == model.Id, ct);
+        return TypedResults.Ok(running.ToResponse(statusMessage: "Training started successfully"));
     }
+
+    static ApiError NoTrainingData() => ApiError.Conflict("Upload training data before starting a training", "NO_TRAINING_DATA");
 
     public static async Task<Results<PhysicalFileHttpResult, ApiError>> Evaluation(string id, HttpContext context, AppDbContext db, BlobStore blobs)
     {

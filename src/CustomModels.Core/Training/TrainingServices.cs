@@ -12,6 +12,8 @@ public static class TrainingServices
     {
         services.AddSingleton<BlobStore>();
         services.AddSingleton<Recognizers>();
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<ModelTraining>();
         services.AddSingleton<TrainingPipeline>();
         services.AddSingleton<ModelDeletion>();
         services.TryAddSingleton(TempSweeper.Options.FromEnvironment());

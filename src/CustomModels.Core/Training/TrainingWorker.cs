@@ -1,6 +1,5 @@
 using CustomModels.Core.Data;
 using CustomModels.Core.Jobs;
-using CustomModels.Core.Models;
 using CustomModels.Core.Storage;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -28,7 +27,7 @@ public sealed record TrainingWorkerOptions
 /// Takes training jobs from the queue one at a time and runs them. A job's failure is the job's,
 /// never the loop's; the stopping token reaches every stage.
 /// </summary>
-public sealed class TrainingWorker(IServiceScopeFactory scopes, TrainingPipeline pipeline, BlobStore blobs,
+public sealed class TrainingWorker(IServiceScopeFactory scopes, TrainingPipeline pipeline, ModelTraining training, BlobStore blobs,
     TrainingWorkerOptions options, ILogger<TrainingWorker> log) : BackgroundService
 {
     readonly string owner = $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid().ToString("N")[..8]}";
@@ -90,9 +89,8 @@ public sealed class TrainingWorker(IServiceScopeFactory scopes, TrainingPipeline
     {
         using var scope = scopes.CreateScope();
         var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
-        var rows = await db.CustomModels.Where(m => m.Id == modelId && m.TrainingStatus == TrainingStatus.Running)
-            .ExecuteUpdateAsync(s => s.SetProperty(m => m.TrainingProgress, percent), jobCancel.Token);
-        if (rows == 0) await jobCancel.CancelAsync(); // deleted while training
+        if (!await training.ProgressAsync(db, modelId, percent, jobCancel.Token))
+            await jobCancel.CancelAsync(); // deleted or cancelled while training
         jobCancel.Token.ThrowIfCancellationRequested();
     }
 
@@ -108,23 +106,7 @@ public sealed class TrainingWorker(IServiceScopeFactory scopes, TrainingPipeline
         blobs.Publish(result.ArtifactDirectory, relative);
         var previous = await db.CustomModels.AsNoTracking().Where(m => m.Id == job.TargetId).Select(m => m.ArtifactName).FirstOrDefaultAsync(ct);
 
-        var m = result.Metrics;
-        var now = Clock.UtcNow();
-        var rows = await db.CustomModels.Where(x => x.Id == job.TargetId && x.TrainingStatus == TrainingStatus.Running)
-            .ExecuteUpdateAsync(s => s
-                .SetProperty(x => x.TrainingStatus, TrainingStatus.Success)
-                .SetProperty(x => x.TrainingProgress, 100)
-                .SetProperty(x => x.FinishedTrainingAt, now)
-                .SetProperty(x => x.UpdatedAt, now)
-                .SetProperty(x => x.TrainingError, (string?)null)
-                .SetProperty(x => x.FailedAt, (DateTime?)null)
-                .SetProperty(x => x.WordErrorRate, m.WordErrorRate)
-                .SetProperty(x => x.BaseWordErrorRate, m.BaseWordErrorRate)
-                .SetProperty(x => x.CharacterErrorRate, m.CharacterErrorRate)
-                .SetProperty(x => x.AccuracyImprovement, m.AccuracyImprovement)
-                .SetProperty(x => x.TrainingHours, m.TrainingHours)
-                .SetProperty(x => x.ArtifactName, artifactName), CancellationToken.None);
-        if (rows == 0)
+        if (!await training.SucceedAsync(db, job.TargetId, artifactName, result.Metrics, CancellationToken.None))
         {
             // The model was deleted meanwhile: publishing recreated part of its folder, remove it again.
             if (!await db.CustomModels.AnyAsync(x => x.Id == job.TargetId, CancellationToken.None))
@@ -135,19 +117,13 @@ public sealed class TrainingWorker(IServiceScopeFactory scopes, TrainingPipeline
         }
         await JobQueue.Training.FinishAsync(db, job.Id, JobState.Succeeded, null, CancellationToken.None);
         if (previous is not null && previous != artifactName) blobs.DeleteQuietly(BlobStore.ArtifactFolder(job.TargetId, previous));
-        log.LogInformation("Model {ModelId} trained: WER {Wer:F1}% (base {BaseWer:F1}%)", job.TargetId, m.WordErrorRate, m.BaseWordErrorRate);
+        log.LogInformation("Model {ModelId} trained: WER {Wer:F1}% (base {BaseWer:F1}%)", job.TargetId,
+            result.Metrics.WordErrorRate, result.Metrics.BaseWordErrorRate);
     }
 
     async Task FailAsync(AppDbContext db, ClaimedJob job, string reason, CancellationToken ct)
     {
-        var now = Clock.UtcNow();
-        await db.CustomModels.Where(x => x.Id == job.TargetId && x.TrainingStatus == TrainingStatus.Running)
-            .ExecuteUpdateAsync(s => s
-                .SetProperty(x => x.TrainingStatus, TrainingStatus.Failed)
-                .SetProperty(x => x.TrainingProgress, (int?)null)
-                .SetProperty(x => x.TrainingError, reason)
-                .SetProperty(x => x.FailedAt, now)
-                .SetProperty(x => x.UpdatedAt, now), ct);
+        await training.FailAsync(db, job.TargetId, reason, ct);
         await JobQueue.Training.FinishAsync(db, job.Id, JobState.Failed, reason, ct);
         log.LogInformation("Training of model {ModelId} failed: {Reason}", job.TargetId, reason);
     }

@@ -1,3 +1,4 @@
+using CustomModels.Tests.Infrastructure;
 using System.Net;
 using CustomModels.Api.Tests.Infrastructure;
 using Npgsql;
@@ -11,7 +12,7 @@ public sealed class DatabaseOutageTests(PostgresService fixture) : IClassFixture
 
     async Task AdminAsync(string sql)
     {
-        await using var connection = new NpgsqlConnection(TestService.PostgresAdminConnectionString());
+        await using var connection = new NpgsqlConnection(TestPostgres.AdminConnectionString());
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand(sql, connection);
         await command.ExecuteNonQueryAsync();

@@ -1,3 +1,4 @@
+using CustomModels.Tests.Infrastructure;
 using System.Net;
 using CustomModels.Api.Tests.Infrastructure;
 using Npgsql;
@@ -26,7 +27,7 @@ public sealed class ReadConnectionsTests
                 Assert.Equal(3, (int)(await response.AssertOkAsync())["total_results"]!);
         }
 
-        await using var connection = new NpgsqlConnection(TestService.PostgresAdminConnectionString());
+        await using var connection = new NpgsqlConnection(TestPostgres.AdminConnectionString());
         await connection.OpenAsync();
         await using var count = new NpgsqlCommand(
             "SELECT count(*) FROM pg_stat_activity WHERE datname = @database AND application_name = 'custom-models reads'", connection);

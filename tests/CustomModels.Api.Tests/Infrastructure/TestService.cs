@@ -7,7 +7,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
-using Npgsql;
+using CustomModels.Tests.Infrastructure;
 
 namespace CustomModels.Api.Tests.Infrastructure;
 
@@ -44,7 +44,7 @@ public sealed class TestService : IAsyncDisposable
     {
         var dataDir = Path.Combine(Path.GetTempPath(), "custom-models-tests", Guid.NewGuid().ToString("N"));
         string? connectionString = null, database = null;
-        if (kind == DatabaseKind.Postgres) (database, connectionString) = await CreatePostgresDatabaseAsync();
+        if (kind == DatabaseKind.Postgres) (database, connectionString) = await TestPostgres.CreateDatabaseAsync();
         var options = new ServiceOptions
         {
             Storage = StorageSettings.Create(dataDir, connectionString),
@@ -66,33 +66,6 @@ public sealed class TestService : IAsyncDisposable
 
     /// <summary>A second service on this one's database, data folder and options, as another API process would be; this one owns the data.</summary>
     public Task<TestService> StartAnotherAsync() => StartAsync(options, postgresDatabase, ownsData: false);
-
-    public static string PostgresAdminConnectionString() =>
-        Environment.GetEnvironmentVariable("CUSTOMMODELS_TEST_POSTGRES") is { Length: > 0 } cs
-            ? cs
-            : throw new InvalidOperationException(
-                "CUSTOMMODELS_TEST_POSTGRES is not set: run the tests with `make test`, which starts a throw-away PostgreSQL");
-
-    /// <summary>A fresh database on the test PostgreSQL server: its name and connection string.</summary>
-    public static async Task<(string Name, string ConnectionString)> CreatePostgresDatabaseAsync()
-    {
-        var name = "cm_test_" + Guid.NewGuid().ToString("N");
-        var admin = PostgresAdminConnectionString();
-        await using var connection = new NpgsqlConnection(admin);
-        await connection.OpenAsync();
-        await using var create = new NpgsqlCommand($"CREATE DATABASE {name}", connection);
-        await create.ExecuteNonQueryAsync();
-        return (name, new NpgsqlConnectionStringBuilder(admin) { Database = name }.ToString());
-    }
-
-    public static async Task DropPostgresDatabaseAsync(string name)
-    {
-        NpgsqlConnection.ClearAllPools();
-        await using var connection = new NpgsqlConnection(PostgresAdminConnectionString());
-        await connection.OpenAsync();
-        await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS {name} WITH (FORCE)", connection);
-        await drop.ExecuteNonQueryAsync();
-    }
 
     /// <summary>The Redis server of the shared-rate-limit tests (`make test` starts one with scripts/test-redis.sh).</summary>
     public static string RedisConfiguration() =>
@@ -137,7 +110,7 @@ public sealed class TestService : IAsyncDisposable
         await app.StopAsync();
         await app.DisposeAsync();
         if (!ownsData) return;
-        if (postgresDatabase is not null) await DropPostgresDatabaseAsync(postgresDatabase);
+        if (postgresDatabase is not null) await TestPostgres.DropDatabaseAsync(postgresDatabase);
         try { Directory.Delete(Storage.DataDirectory, recursive: true); } catch (IOException) { }
     }
 }

@@ -1,3 +1,4 @@
+using CustomModels.Tests.Infrastructure;
 using CustomModels.Api.Hosting;
 using CustomModels.Api.Tests.Infrastructure;
 using CustomModels.Core.Data;
@@ -14,7 +15,7 @@ public sealed class ConcurrentStartTests
     {
         for (var round = 0; round < 3; round++)
         {
-            var (database, connectionString) = await TestService.CreatePostgresDatabaseAsync();
+            var (database, connectionString) = await TestPostgres.CreateDatabaseAsync();
             var storage = StorageSettings.Create(Path.Combine(Path.GetTempPath(), "custom-models-tests", Guid.NewGuid().ToString("N")), connectionString);
             try
             {
@@ -41,7 +42,7 @@ public sealed class ConcurrentStartTests
             }
             finally
             {
-                await TestService.DropPostgresDatabaseAsync(database);
+                await TestPostgres.DropDatabaseAsync(database);
                 try { Directory.Delete(storage.DataDirectory, true); } catch (IOException) { }
             }
         }

@@ -1,3 +1,4 @@
+using CustomModels.Tests.Infrastructure;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
@@ -28,14 +29,14 @@ public sealed class ScaleOutTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        (database, var connectionString) = await TestService.CreatePostgresDatabaseAsync();
+        (database, var connectionString) = await TestPostgres.CreateDatabaseAsync();
         storage = StorageSettings.Create(dataDir, connectionString);
     }
 
     public async Task DisposeAsync()
     {
         foreach (var process in processes) process.Dispose();
-        await TestService.DropPostgresDatabaseAsync(database);
+        await TestPostgres.DropDatabaseAsync(database);
         try { Directory.Delete(dataDir, true); } catch (IOException) { }
     }
 
