@@ -36,7 +36,7 @@ public static class TranscriptionApi
     }
 
     public static async Task<Results<Created<TranscriptionResponse>, ApiError>> Create(HttpContext context, AppDbContext db,
-        BlobStore blobs, UploadLimits limits, Recognizers recognizers)
+        BlobStore blobs, UploadLimits limits, Recognizers recognizers, WebhookTargets targets)
     {
         var request = context.Request;
         if (!request.HasFormContentType || !request.ContentType!.StartsWith("multipart/", StringComparison.OrdinalIgnoreCase))
@@ -53,7 +53,7 @@ public static class TranscriptionApi
             if (!upload.Files.TryGetValue("audio_file", out var audio)) errors.TryAdd("audio_file", "Required");
             var model = await ReadModelAsync(db, org, upload.Fields.GetValueOrDefault("model"), errors, ct);
             var language = ReadLanguage(upload.Fields.GetValueOrDefault("language"), model, recognizers, errors);
-            var webhook = ReadWebhookUrl(upload.Fields.GetValueOrDefault("webhook_url"), errors);
+            var webhook = ReadWebhookUrl(upload.Fields.GetValueOrDefault("webhook_url"), targets, errors);
             if (errors.Count > 0) return ApiError.InvalidBody(errors);
 
             var duration = await DataApi.ProbeAsync(audio!, ct);
@@ -98,19 +98,24 @@ public static class TranscriptionApi
         return language;
     }
 
-    static string? ReadWebhookUrl(string? text, Dictionary<string, string> errors)
+    /// <summary>An http(s) URL whose host, when it is a literal address, is one webhooks may reach (names are checked at delivery).</summary>
+    static Uri? ReadWebhookUrl(string? text, WebhookTargets targets, Dictionary<string, string> errors)
     {
         if (string.IsNullOrEmpty(text)) return null;
-        if (text.Length <= 2000 && Uri.TryCreate(text, UriKind.Absolute, out var uri)
-            && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps) && uri.Host.Length > 0 && uri.UserInfo.Length == 0)
-            return uri.AbsoluteUri;
-        errors.TryAdd("webhook_url", "Must be an absolute http or https URL of at most 2000 characters, without credentials");
+        if (!(text.Length <= 2000 && Uri.TryCreate(text, UriKind.Absolute, out var uri)
+              && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps) && uri.Host.Length > 0 && uri.UserInfo.Length == 0
+              && uri.AbsoluteUri.Length <= 2000))
+            errors.TryAdd("webhook_url", "Must be an absolute http or https URL of at most 2000 characters, without credentials");
+        else if (targets.RefusalOf(uri) is { } refusal)
+            errors.TryAdd("webhook_url", refusal);
+        else
+            return uri;
         return null;
     }
 
     /// <summary>The audio into place first, then the row (which queues the job): a committed row always points at a whole file.</summary>
     static async Task<Results<Created<TranscriptionResponse>, ApiError>> StoreAsync(HttpContext context, AppDbContext db, BlobStore blobs,
-        long org, UploadedFile audio, string language, long? modelId, string? webhook, double duration)
+        long org, UploadedFile audio, string language, long? modelId, Uri? webhook, double duration)
     {
         var publicId = "stt_" + RandomNumberGenerator.GetString("abcdefghijklmnopqrstuvwxyz234567", 20);
         var folder = TranscriptionWorker.Folder(publicId);
@@ -119,7 +124,8 @@ public static class TranscriptionApi
         var row = new TranscriptionJob
         {
             PublicId = publicId, OrganizationId = org, Language = language, ModelId = modelId, AudioFileName = audio.FileName,
-            AudioBlob = audioBlob, DurationSeconds = duration, CreatedAt = Clock.UtcNow(), WebhookUrl = webhook,
+            AudioBlob = audioBlob, DurationSeconds = duration, CreatedAt = Clock.UtcNow(),
+            WebhookUrl = webhook?.AbsoluteUri, WebhookHost = webhook is null ? null : WebhookTargets.HostOf(webhook),
             ResultUrl = $"{request.Scheme}://{request.Host}{request.PathBase}{Base}/{publicId}/result",
         };
         var committed = false;

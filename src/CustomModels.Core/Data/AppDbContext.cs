@@ -113,11 +113,13 @@ public abstract class AppDbContext(DbContextOptions options) : DbContext(options
             e.Property(t => t.State).HasConversion<int>();
             e.Property(t => t.LeaseOwner).HasMaxLength(100);
             e.Property(t => t.WebhookUrl).HasMaxLength(2000);
+            e.Property(t => t.WebhookHost).HasMaxLength(300);
             e.Property(t => t.ResultUrl).HasMaxLength(2100);
             e.Property(t => t.WebhookState).HasConversion<int>();
             e.HasOne<Organization>().WithMany().HasForeignKey(t => t.OrganizationId).OnDelete(DeleteBehavior.Cascade);
             e.HasIndex(t => new { t.OrganizationId, t.Id }); // the list
             e.HasIndex(t => new { t.State, t.Id }); // the queue
+            e.HasIndex(t => new { t.OrganizationId, t.FinishedAt }); // when an organization was last served (fair claims)
             e.HasIndex(t => new { t.WebhookState, t.WebhookDueAt }); // deliveries due
         });
 

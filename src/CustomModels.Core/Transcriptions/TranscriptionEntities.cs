@@ -35,6 +35,8 @@ public sealed class TranscriptionJob
     public DateTime? FinishedAt { get; set; }
 
     public string? WebhookUrl { get; set; }
+    /// <summary>The webhook's host (<see cref="WebhookTargets.HostOf"/>): deliveries to a host at its limit are not read.</summary>
+    public string? WebhookHost { get; set; }
     /// <summary>Where the result is fetched, as the client reached the service when it sent the audio.</summary>
     public string? ResultUrl { get; set; }
     public WebhookState WebhookState { get; set; } = WebhookState.None;

@@ -16,6 +16,13 @@ public sealed record TranscriptionOptions
     public TimeSpan WebhookFirstRetry { get; init; } = TimeSpan.FromSeconds(10);
     public int WebhookMaxAttempts { get; init; } = 6;
     public TimeSpan WebhookTimeout { get; init; } = TimeSpan.FromSeconds(10);
+    /// <summary>Hosts that webhooks may reach even at a non-public address (CUSTOMMODELS_WEBHOOK_ALLOWED_HOSTS, comma-separated
+    /// names or addresses): an operator's own receivers. Every other host must be public (see <see cref="WebhookTargets"/>).</summary>
+    public IReadOnlyList<string> WebhookAllowedHosts { get; init; } = [];
+    /// <summary>Deliveries one process makes at once (CUSTOMMODELS_WEBHOOK_PARALLEL), and at most
+    /// <see cref="WebhookDeliveriesPerHost"/> of them to one host: a slow host delays only its own.</summary>
+    public int WebhookParallelDeliveries { get; init; } = 16;
+    public int WebhookDeliveriesPerHost { get; init; } = 2;
 
     public static TranscriptionOptions FromEnvironment()
     {
@@ -25,6 +32,9 @@ public sealed record TranscriptionOptions
             Workers = Number("CUSTOMMODELS_TRANSCRIPTION_WORKERS") ?? defaults.Workers,
             Lease = Number("CUSTOMMODELS_TRANSCRIPTION_LEASE_SECONDS") is { } lease ? TimeSpan.FromSeconds(lease) : defaults.Lease,
             WebhookFirstRetry = Number("CUSTOMMODELS_WEBHOOK_RETRY_SECONDS") is { } retry ? TimeSpan.FromSeconds(retry) : defaults.WebhookFirstRetry,
+            WebhookAllowedHosts = (Environment.GetEnvironmentVariable("CUSTOMMODELS_WEBHOOK_ALLOWED_HOSTS") ?? "")
+                .Split([',', ' '], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+            WebhookParallelDeliveries = Number("CUSTOMMODELS_WEBHOOK_PARALLEL") ?? defaults.WebhookParallelDeliveries,
         };
     }
 

@@ -19,12 +19,25 @@ public sealed record WebhookPayload(string Event, string Id, string Status, stri
 /// up to <see cref="TranscriptionOptions.WebhookMaxAttempts"/> attempts; every attempt is recorded in
 /// webhook_deliveries. A sender takes a due delivery by moving its due time past the request's
 /// timeout in one conditional update, so that senders in several processes never send it twice at once.
+/// Deliveries run in parallel, at most <see cref="TranscriptionOptions.WebhookDeliveriesPerHost"/> to one
+/// host (the busy hosts' deliveries are not even read), so that a slow or silent host delays only its own.
+/// Connections go only where <see cref="WebhookTargets"/> allows, never through a proxy, never redirected.
 /// </summary>
-public sealed class WebhookSender(IServiceScopeFactory scopes, WebhookSecrets secrets, TranscriptionOptions options,
-    ILogger<WebhookSender> log) : BackgroundService
+public sealed class WebhookSender(IServiceScopeFactory scopes, WebhookSecrets secrets, WebhookTargets targets,
+    TranscriptionOptions options, ILogger<WebhookSender> log) : BackgroundService
 {
     public const string SignatureHeader = "X-Signature";
-    static readonly HttpClient Http = new(new SocketsHttpHandler { AllowAutoRedirect = false, PooledConnectionLifetime = TimeSpan.FromMinutes(5) });
+
+    readonly HttpClient http = new(new SocketsHttpHandler
+    {
+        UseProxy = false,
+        AllowAutoRedirect = false,
+        PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+        ConnectCallback = targets.ConnectAsync,
+    });
+    readonly Dictionary<string, int> deliveriesPerHost = new(StringComparer.Ordinal);
+    readonly SemaphoreSlim deliveryEnded = new(0);
+    int deliveries;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -33,7 +46,7 @@ public sealed class WebhookSender(IServiceScopeFactory scopes, WebhookSecrets se
         {
             try
             {
-                if (!await SendOneDueAsync(stoppingToken)) await Task.Delay(options.PollInterval, stoppingToken);
+                if (!await StartDueAsync(stoppingToken)) await deliveryEnded.WaitAsync(options.PollInterval, stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -47,20 +60,72 @@ public sealed class WebhookSender(IServiceScopeFactory scopes, WebhookSecrets se
         }
     }
 
-    async Task<bool> SendOneDueAsync(CancellationToken ct)
+    /// <summary>Takes due deliveries to hosts with room, as many as there are free places; true when any was due.</summary>
+    async Task<bool> StartDueAsync(CancellationToken ct)
     {
+        int free;
+        string[] busyHosts;
+        lock (deliveriesPerHost)
+        {
+            free = options.WebhookParallelDeliveries - deliveries;
+            busyHosts = deliveriesPerHost.Where(h => h.Value >= options.WebhookDeliveriesPerHost).Select(h => h.Key).ToArray();
+        }
+        if (free <= 0) return false;
+
         using var scope = scopes.CreateScope();
         var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
         var now = DateTime.UtcNow;
         var due = await db.Transcriptions.AsNoTracking()
-            .Where(t => t.WebhookState == WebhookState.Pending && t.WebhookDueAt <= now)
-            .OrderBy(t => t.WebhookDueAt).FirstOrDefaultAsync(ct);
-        if (due is null) return false;
-        var taken = await db.Transcriptions
-            .Where(t => t.Id == due.Id && t.WebhookState == WebhookState.Pending && t.WebhookDueAt == due.WebhookDueAt)
-            .ExecuteUpdateAsync(s => s.SetProperty(t => t.WebhookDueAt, now + options.WebhookTimeout * 3), ct);
-        if (taken == 0) return true; // another sender took it
+            .Where(t => t.WebhookState == WebhookState.Pending && t.WebhookDueAt <= now && !busyHosts.Contains(t.WebhookHost))
+            .OrderBy(t => t.WebhookDueAt).Take(free).ToListAsync(ct);
+        foreach (var row in due)
+        {
+            var host = row.WebhookHost ?? "";
+            lock (deliveriesPerHost)
+                if (deliveriesPerHost.GetValueOrDefault(host) >= options.WebhookDeliveriesPerHost) continue;
+            var taken = await db.Transcriptions
+                .Where(t => t.Id == row.Id && t.WebhookState == WebhookState.Pending && t.WebhookDueAt == row.WebhookDueAt)
+                .ExecuteUpdateAsync(s => s.SetProperty(t => t.WebhookDueAt, now + options.WebhookTimeout * 3), ct);
+            if (taken == 0) continue; // another sender took it
+            lock (deliveriesPerHost)
+            {
+                deliveriesPerHost[host] = deliveriesPerHost.GetValueOrDefault(host) + 1;
+                deliveries++;
+            }
+            _ = DeliverInTurnAsync(row, host, ct);
+        }
+        return due.Count > 0;
+    }
 
+    async Task DeliverInTurnAsync(TranscriptionJob due, string host, CancellationToken ct)
+    {
+        try
+        {
+            await DeliverAsync(due, ct);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            // The service is stopping; the delivery is due again once its taken time has passed.
+        }
+        catch (Exception e)
+        {
+            log.LogError(e, "Webhook of {PublicId} could not be delivered or recorded", due.PublicId);
+        }
+        finally
+        {
+            lock (deliveriesPerHost)
+            {
+                if (--deliveriesPerHost[host] == 0) deliveriesPerHost.Remove(host);
+                deliveries--;
+            }
+            deliveryEnded.Release();
+        }
+    }
+
+    async Task DeliverAsync(TranscriptionJob due, CancellationToken ct)
+    {
+        using var scope = scopes.CreateScope();
+        var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
         var version = await db.Organizations.Where(o => o.Id == due.OrganizationId).Select(o => o.WebhookSecretVersion).FirstAsync(ct);
         var done = due.State == JobState.Succeeded;
         var body = JsonSerializer.SerializeToUtf8Bytes(new WebhookPayload("transcription.finished", due.PublicId,
@@ -85,7 +150,6 @@ public sealed class WebhookSender(IServiceScopeFactory scopes, WebhookSecrets se
         if (rows == 1) await db.SaveChangesAsync(CancellationToken.None);
         await transaction.CommitAsync(CancellationToken.None);
         log.LogInformation("Webhook of {PublicId}, attempt {Attempt}: {Outcome}", due.PublicId, attempt, status?.ToString() ?? error);
-        return true;
     }
 
     async Task<(int? Status, string? Error, TimeSpan Elapsed)> PostAsync(string url, byte[] body, string secret, string id, int attempt, CancellationToken ct)
@@ -100,7 +164,7 @@ public sealed class WebhookSender(IServiceScopeFactory scopes, WebhookSecrets se
             request.Headers.UserAgent.ParseAdd("custom-models-webhook/1");
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
             timeout.CancelAfter(options.WebhookTimeout);
-            using var response = await Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
+            using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
             return ((int)response.StatusCode, null, watch.Elapsed);
         }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)
@@ -112,5 +176,11 @@ public sealed class WebhookSender(IServiceScopeFactory scopes, WebhookSecrets se
             var reason = e.InnerException?.Message ?? e.Message;
             return (null, reason.Length > 500 ? reason[..500] : reason, watch.Elapsed);
         }
+    }
+
+    public override void Dispose()
+    {
+        http.Dispose();
+        base.Dispose();
     }
 }

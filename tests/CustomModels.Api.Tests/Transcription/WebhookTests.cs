@@ -22,7 +22,11 @@ public sealed class WebhookTests : IAsyncLifetime
 {
     TestService service = null!;
     public async Task InitializeAsync() =>
-        service = await TestService.StartAsync(DatabaseKind.Sqlite, o => o with { Transcription = o.Transcription with { WebhookFirstRetry = TimeSpan.FromSeconds(1) } });
+        service = await TestService.StartAsync(DatabaseKind.Sqlite, o => o with
+        {
+            // The receiver is on loopback, which only an operator's allowance opens (see Tenants/WebhookTargetTests).
+            Transcription = o.Transcription with { WebhookFirstRetry = TimeSpan.FromSeconds(1), WebhookAllowedHosts = ["127.0.0.1"] },
+        });
     public async Task DisposeAsync() => await service.DisposeAsync();
 
     sealed record Received(string Body, string? Signature);

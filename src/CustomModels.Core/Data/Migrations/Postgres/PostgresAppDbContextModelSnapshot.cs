@@ -377,6 +377,10 @@ namespace CustomModels.Core.Data.Migrations.Postgres
                     b.Property<DateTime?>("WebhookDueAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<string>("WebhookHost")
+                        .HasMaxLength(300)
+                        .HasColumnType("character varying(300)");
+
                     b.Property<int>("WebhookState")
                         .HasColumnType("integer");
 
@@ -388,6 +392,8 @@ namespace CustomModels.Core.Data.Migrations.Postgres
 
                     b.HasIndex("PublicId")
                         .IsUnique();
+
+                    b.HasIndex("OrganizationId", "FinishedAt");
 
                     b.HasIndex("OrganizationId", "Id");
 

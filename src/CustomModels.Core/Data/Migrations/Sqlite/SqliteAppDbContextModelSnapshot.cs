@@ -359,6 +359,10 @@ namespace CustomModels.Core.Data.Migrations.Sqlite
                     b.Property<long?>("WebhookDueAt")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("WebhookHost")
+                        .HasMaxLength(300)
+                        .HasColumnType("TEXT");
+
                     b.Property<int>("WebhookState")
                         .HasColumnType("INTEGER");
 
@@ -370,6 +374,8 @@ namespace CustomModels.Core.Data.Migrations.Sqlite
 
                     b.HasIndex("PublicId")
                         .IsUnique();
+
+                    b.HasIndex("OrganizationId", "FinishedAt");
 
                     b.HasIndex("OrganizationId", "Id");
 
