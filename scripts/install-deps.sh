@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the project needs and the machine lacks: Debian packages (speech engine, test
-# speech synthesis, PostgreSQL for the PostgreSQL tests, benchmark tools) and NuGet packages.
+# speech synthesis, PostgreSQL for the PostgreSQL tests, Chromium for the dashboard's browser tests,
+# benchmark tools) and NuGet packages.
 # Safe to run again: it only installs what is missing.
 set -euo pipefail
 
@@ -17,6 +18,8 @@ packages=(
   wrk hyperfine sqlite3 time bc curl
   # the public docs' Python and JavaScript examples, run by the tests (axios comes from npm below)
   python3 python3-requests
+  # the dashboard's browser tests drive Debian's Chromium through Playwright (no browser is downloaded)
+  chromium
 )
 # node and npm run the JavaScript example; Debian's only when the machine has no node of its own
 command -v node >/dev/null || packages+=(nodejs npm)

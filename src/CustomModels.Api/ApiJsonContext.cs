@@ -13,6 +13,7 @@ namespace CustomModels.Api;
 [JsonSerializable(typeof(ModelResponse))]
 [JsonSerializable(typeof(ModelListResponse))]
 [JsonSerializable(typeof(HealthResponse))]
+[JsonSerializable(typeof(Auth.KeyResponse))]
 [JsonSerializable(typeof(Transcription.TranscriptionResponse))]
 [JsonSerializable(typeof(Transcription.TranscriptionListResponse))]
 public sealed partial class ApiJsonContext : JsonSerializerContext

@@ -1,4 +1,5 @@
 using CustomModels.Api.Auth;
+using CustomModels.Api.Dashboard;
 using CustomModels.Api.Errors;
 using CustomModels.Api.Models;
 using CustomModels.Api.RateLimits;
@@ -98,6 +99,8 @@ public static class ServiceApp
         app.MapHealth();
         app.MapOpenApi().AllowAnonymous(); // /openapi/v1.json
         app.MapScalarApiReference(o => o.WithTitle("Custom Models API")).AllowAnonymous(); // /scalar
+        app.MapDashboard(); // /, /dashboard/*
+        app.MapKeyInfo();
         app.MapCustomModels();
         app.MapTrainingData();
         app.MapTraining();
