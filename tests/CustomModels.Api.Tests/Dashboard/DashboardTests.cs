@@ -47,6 +47,7 @@ public sealed class DashboardTests(DashboardBrowser fixture) : IClassFixture<Das
         await Expect(dataRows).ToHaveCountAsync(5);
         await Expect(dataRows.Filter(new() { HasText = "clinic-letters.txt" })).ToContainTextAsync("text only");
         await Expect(page.GetByText("Data uploaded. Ready to start training.")).ToBeVisibleAsync();
+        await AssertEveryControlLabelled(page);
 
         // A refused upload shows the API's own message and adds nothing.
         tab.ExpectRefusal(422);
@@ -134,6 +135,7 @@ public sealed class DashboardTests(DashboardBrowser fixture) : IClassFixture<Das
         await words.Filter(new() { HasText = "young" }).ClickAsync();
         await Expect(current).ToHaveTextAsync(new Regex("^(young|man)$"), new() { Timeout = 10_000 });
         await page.EvaluateAsync("document.querySelector('audio').pause()");
+        await AssertEveryControlLabelled(page);
         await tab.ScreenshotAsync("transcription");
 
         var download = await page.RunAndWaitForDownloadAsync(() => page.GetByRole(AriaRole.Button, new() { Name = "Download SRT" }).ClickAsync());
@@ -173,6 +175,18 @@ public sealed class DashboardTests(DashboardBrowser fixture) : IClassFixture<Das
         tab.AssertNoConsoleErrors();
     }
 
+    /// <summary>Every control has a name a screen reader reads: a label, an aria-label or (a button) its text.</summary>
+    static async Task AssertEveryControlLabelled(IPage page)
+    {
+        var unlabelled = await page.EvaluateAsync<string[]>("""
+            () => [...document.querySelectorAll('input, select, textarea, button, audio')]
+              .filter(c => !(c.labels?.length || c.getAttribute('aria-label') || (c.tagName === 'BUTTON' && c.textContent.trim())))
+              .map(c => c.outerHTML.slice(0, 120))
+            """);
+        Assert.Empty(unlabelled);
+        Assert.True(await page.Locator("input, select, textarea, button, audio").CountAsync() > 0);
+    }
+
     static async Task AssertNoWriteControls(IPage page)
     {
         // Buttons a read-only key has no use for, by name, and anything to type into or upload with.
@@ -198,7 +212,16 @@ public sealed class DashboardTests(DashboardBrowser fixture) : IClassFixture<Das
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
         await Expect(page.GetByRole(AriaRole.Alert)).ToHaveTextAsync("This API key has been revoked. Sign in with a current key.");
 
-        await tab.SignInAsync(org.Key);
+        // By keyboard alone: the key field has the focus to type into, Enter signs in.
+        await page.GetByLabel("API key").FillAsync("");
+        await page.Keyboard.TypeAsync(org.Key);
+        await page.Keyboard.PressAsync("Enter");
+        await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Sign out" })).ToBeVisibleAsync();
+        // A reload keeps the tab signed in (sessionStorage) and starts the focus at the top of the page.
+        await page.ReloadAsync();
+        await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Sign out" })).ToBeVisibleAsync();
+        await page.Keyboard.PressAsync("Tab");
+        Assert.Equal("Skip to content", await page.EvaluateAsync<string>("document.activeElement.textContent"));
         Assert.DoesNotContain(org.Key, page.Url);
         Assert.Empty(await page.Context.CookiesAsync());
         Assert.Equal(org.Key, await page.EvaluateAsync<string>("sessionStorage.getItem('custom-models.api-key')"));

@@ -1,30 +1,37 @@
-// Word alignment of a reference and a hypothesis (Levenshtein, as the scorer counts errors), and
-// the layout of one reference against two hypotheses in shared columns.
+// Word alignment of a reference and a hypothesis, and the layout of one reference against two
+// hypotheses in shared columns. The alignment is the scorer's (CustomModels.Speech ErrorRate.Align,
+// NIST sclite's costs and tie-breaking), so the coloured words are the errors the report counts.
+
+const SUBSTITUTION = 4, INSERTION_OR_DELETION = 3;
 
 // The edit operations turning `reference` into `hypothesis`: {op: 'C'|'S'|'D'|'I', ref, hyp}.
 export function align(reference, hypothesis) {
   const r = words(reference), h = words(hypothesis);
-  const cost = Array.from({ length: r.length + 1 }, () => new Uint32Array(h.length + 1));
-  for (let i = 0; i <= r.length; i++) cost[i][0] = i;
-  for (let j = 0; j <= h.length; j++) cost[0][j] = j;
-  for (let i = 1; i <= r.length; i++) {
-    for (let j = 1; j <= h.length; j++) {
-      cost[i][j] = Math.min(cost[i - 1][j - 1] + (r[i - 1] === h[j - 1] ? 0 : 1), cost[i - 1][j] + 1, cost[i][j - 1] + 1);
+  const n = r.length, m = h.length;
+  const steps = Array.from({ length: n + 1 }, () => new Array(m + 1));
+  let previous = Array.from({ length: m + 1 }, (_, j) => j * INSERTION_OR_DELETION);
+  steps[0].fill('I');
+  for (let i = 1; i <= n; i++) {
+    const current = new Array(m + 1);
+    current[0] = i * INSERTION_OR_DELETION;
+    steps[i][0] = 'D';
+    for (let j = 1; j <= m; j++) {
+      const same = r[i - 1] === h[j - 1];
+      const diagonal = previous[j - 1] + (same ? 0 : SUBSTITUTION);
+      const deletion = previous[j] + INSERTION_OR_DELETION;
+      const insertion = current[j - 1] + INSERTION_OR_DELETION;
+      if (diagonal <= deletion && diagonal <= insertion) { current[j] = diagonal; steps[i][j] = same ? 'C' : 'S'; }
+      else if (deletion < insertion) { current[j] = deletion; steps[i][j] = 'D'; }
+      else { current[j] = insertion; steps[i][j] = 'I'; }
     }
+    previous = current;
   }
   const ops = [];
-  let i = r.length, j = h.length;
-  while (i > 0 || j > 0) {
-    if (i > 0 && j > 0 && cost[i][j] === cost[i - 1][j - 1] + (r[i - 1] === h[j - 1] ? 0 : 1)) {
-      ops.push({ op: r[i - 1] === h[j - 1] ? 'C' : 'S', ref: r[i - 1], hyp: h[j - 1] });
-      i--; j--;
-    } else if (i > 0 && cost[i][j] === cost[i - 1][j] + 1) {
-      ops.push({ op: 'D', ref: r[i - 1], hyp: null });
-      i--;
-    } else {
-      ops.push({ op: 'I', ref: null, hyp: h[j - 1] });
-      j--;
-    }
+  for (let i = n, j = m; i > 0 || j > 0;) {
+    const op = steps[i][j];
+    if (op === 'C' || op === 'S') { ops.push({ op, ref: r[i - 1], hyp: h[j - 1] }); i--; j--; }
+    else if (op === 'D') { ops.push({ op, ref: r[i - 1], hyp: null }); i--; }
+    else { ops.push({ op, ref: null, hyp: h[j - 1] }); j--; }
   }
   return ops.reverse();
 }
@@ -53,10 +60,4 @@ export function columns(reference, baseHypothesis, customHypothesis) {
     if (k < ref.length) result.push({ ref: { word: ref[k], op: 'C' }, base: base.matched[k], custom: custom.matched[k] });
   }
   return result;
-}
-
-export function counts(ops) {
-  const c = { S: 0, D: 0, I: 0 };
-  for (const o of ops) if (o.op in c) c[o.op]++;
-  return c;
 }

@@ -36,6 +36,7 @@ export async function evaluationPage(page, id) {
         h('dt', {}, 'Interpolation weight'), h('dd', {}, String(report.interpolation_weight ?? '—')))),
     utterancesSection(report.utterances ?? []),
     newWordsSection(report.new_words ?? []),
+    report.words?.length ? wordsSection(report.words) : null,
     report.confusions?.length ? confusionsSection(report.confusions) : null);
 }
 
@@ -89,11 +90,25 @@ function newWordsSection(newWords) {
         extra ? [h('td', {}, String(w.occurrences ?? '')), h('td', {}, String(w.base_recognized ?? '')), h('td', {}, String(w.custom_recognized ?? ''))] : null))))));
 }
 
+// The words the custom model got wrong most often (the report's per-word table, where it has one).
+function wordsSection(words) {
+  const wrong = words.filter(w => w.substituted + w.deleted + w.insertions > 0)
+    .sort((a, b) => (b.substituted + b.deleted + b.insertions) - (a.substituted + a.deleted + a.insertions)).slice(0, 50);
+  return h('section', { class: 'card', 'aria-labelledby': 'words-title' },
+    h('h2', { id: 'words-title' }, 'Words most often wrong'),
+    wrong.length === 0 ? message('info', 'No word was recognized wrongly.') : h('div', { class: 'table-wrap' }, h('table', { class: 'words' },
+      h('thead', {}, h('tr', {}, ['Word', 'In references', 'Correct', 'Substituted', 'Deleted', 'Inserted', 'Heard as'].map(t => h('th', { scope: 'col' }, t)))),
+      h('tbody', {}, wrong.map(w => h('tr', {},
+        h('th', { scope: 'row' }, w.word),
+        [w.occurrences, w.correct, w.substituted, w.deleted, w.insertions].map(v => h('td', {}, String(v ?? ''))),
+        h('td', {}, (w.substituted_as ?? []).map(x => `${x.word} (${x.count})`).join(', '))))))));
+}
+
 function confusionsSection(confusions) {
   return h('section', { class: 'card', 'aria-labelledby': 'confusions-title' },
     h('h2', { id: 'confusions-title' }, 'Most frequent substitutions'),
     h('div', { class: 'table-wrap' }, h('table', {},
       h('thead', {}, h('tr', {}, ['Reference', 'Recognized as', 'Times'].map(t => h('th', { scope: 'col' }, t)))),
       h('tbody', {}, confusions.map(c => h('tr', {},
-        h('td', {}, c.reference ?? c.ref ?? ''), h('td', {}, c.hypothesis ?? c.hyp ?? ''), h('td', {}, String(c.count ?? ''))))))));
+        h('td', {}, c.reference), h('td', {}, c.hypothesis), h('td', {}, String(c.count))))))));
 }
