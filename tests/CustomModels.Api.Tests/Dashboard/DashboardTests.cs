@@ -237,6 +237,36 @@ public sealed class DashboardTests(DashboardBrowser fixture) : IClassFixture<Das
         tab.AssertNoConsoleErrors();
     }
 
+    [Fact]
+    public async Task Over_the_rate_limit_the_page_says_so_and_tries_again_when_retry_after_says()
+    {
+        var org = await service.CreateOrganizationAsync();
+        var key = await service.CreateKeyAsync(org.Organization.Id, [Scopes.ModelsRead], requestsPerMinute: 2);
+        await using var tab = await fixture.OpenAsync();
+        var page = tab.Page;
+        await tab.SignInAsync(key); // 1: GET /key, 2: the models list
+
+        // Each change of filter is one list request: within two windows of two, one is refused.
+        var notice = page.GetByRole(AriaRole.Status).Filter(new() { HasTextRegex = new Regex("^Too many requests for this API key: trying again in \\d+ seconds?\\.$") });
+        var statuses = new[] { "1", "2", "3", "4", "5" };
+        for (var i = 0; !await notice.IsVisibleAsync(); i++)
+        {
+            Assert.True(i < statuses.Length, "no request was refused");
+            // Marks the page shown now, then waits for the next one to be answered or refused.
+            await page.EvaluateAsync("document.querySelector('#main h1').dataset.previous = 'yes'");
+            await page.GetByLabel("Status").SelectOptionAsync(statuses[i]);
+            await page.WaitForFunctionAsync("""
+                () => { const h1 = document.querySelector('#main h1');
+                        return h1 && !h1.dataset.previous && (!document.getElementById('notice').hidden || document.querySelector('#main table, #main .pager')); }
+                """);
+        }
+        // The refused request is sent again once the window the API named has passed, and answered.
+        await Expect(notice).ToBeHiddenAsync(new() { Timeout = 75_000 });
+        await Expect(page.GetByText("No models match these filters.")).ToBeVisibleAsync();
+        tab.ExpectRefusal(429);
+        tab.AssertNoConsoleErrors();
+    }
+
     public void Dispose()
     {
         try { Directory.Delete(folder, recursive: true); } catch (DirectoryNotFoundException) { }

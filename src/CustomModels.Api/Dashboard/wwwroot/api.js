@@ -50,15 +50,21 @@ export function sentenceFor(status, body) {
 
 const sleep = ms => new Promise(resolve => setTimeout(resolve, ms));
 
-// Waits out a 429 for as long as Retry-After says, counting down in the notice.
-async function waitForRetry(retryAfterHeader) {
+// Waits out a 429 for as long as Retry-After says, counting down in the notice; a page left
+// meanwhile (its signal aborted) stops waiting.
+async function waitForRetry(retryAfterHeader, signal) {
   let seconds = Math.max(1, Number.parseInt(retryAfterHeader ?? '', 10) || 1);
-  while (seconds > 0) {
-    onNotice(`Too many requests for this API key: trying again in ${seconds} second${seconds === 1 ? '' : 's'}.`);
-    await sleep(1000);
-    seconds--;
+  try {
+    while (seconds > 0) {
+      signal?.throwIfAborted();
+      onNotice(`Too many requests for this API key: trying again in ${seconds} second${seconds === 1 ? '' : 's'}.`);
+      await sleep(1000);
+      seconds--;
+    }
+    signal?.throwIfAborted();
+  } finally {
+    onNotice(null);
   }
-  onNotice(null);
 }
 
 async function readBody(response) {
@@ -83,7 +89,7 @@ export async function call(path, { method = 'GET', json, form, signal, raw = fal
       if (e.name === 'AbortError') throw e;
       throw new ApiError(0, null);
     }
-    if (response.status === 429) { await waitForRetry(response.headers.get('retry-after')); continue; }
+    if (response.status === 429) { await waitForRetry(response.headers.get('retry-after'), signal); continue; }
     if (!response.ok) {
       const error = new ApiError(response.status, await readBody(response).catch(() => null));
       if (response.status === 401 && key === session.key) onSignedOut(error.message);
