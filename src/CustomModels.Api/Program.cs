@@ -9,6 +9,7 @@ foreach (var command in ServeCommand.Build()) root.Add(command);
 foreach (var command in OperatorCommands.Build()) root.Add(command);
 foreach (var command in SpeechLmCommands.Build()) root.Add(command);
 foreach (var command in SpeechDecodeCommands.Build()) root.Add(command);
+foreach (var command in SpeechLexiconCommands.Build()) root.Add(command);
 try
 {
     // Exceptions reach this block rather than the command line's own handler, so that a bad setting

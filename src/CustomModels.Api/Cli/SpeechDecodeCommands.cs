@@ -24,7 +24,7 @@ public static class SpeechDecodeCommands
         {
             var settings = DecoderSettings.Default;
             var extension = await LexiconBuilder.ExtendFileAsync(parseResult.GetValue(input)!, parseResult.GetValue(output)!,
-                PronouncingDictionary.Load(settings.DictionaryPath), EspeakPronouncer.ForAcousticModel(settings.AcousticModelPath),
+                PronouncingDictionary.Load(settings.DictionaryPath), [EspeakPronouncer.ForAcousticModel(settings.AcousticModelPath)],
                 cancellationToken);
             Console.WriteLine($"{extension.NewWords.Count} new words written to {parseResult.GetValue(output)}");
             if (extension.Unpronounceable.Count > 0)

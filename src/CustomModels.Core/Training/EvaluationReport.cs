@@ -41,7 +41,8 @@ public sealed record WeightPerplexity(double Weight, double Perplexity);
 public sealed record LanguageModelSummary(int Order, IReadOnlyList<long> NGrams, long TrainingSentences, long TrainingWords,
     double? HeldOutPerplexity, double? TestTextPerplexity);
 
-public sealed record NewWord(string Word, string Pronunciation);
+/// <param name="Source">Where the pronunciation came from: "g2p" (the model trained on the base dictionary) or "espeak-ng".</param>
+public sealed record NewWord(string Word, string Pronunciation, string Source);
 
 /// <summary>Percentages; null where nothing could be measured (no evaluation audio).</summary>
 public sealed record EvaluationMetrics(

@@ -22,7 +22,7 @@ public sealed record TrainingResult(string ArtifactDirectory, EvaluationMetrics 
 /// The artifact folder holds domain.arpa, words.dict, model.json (weight) and evaluation.json.
 /// Progress is reported as the real stages complete.
 /// </summary>
-public sealed class TrainingPipeline(BlobStore blobs, Recognizers recognizers)
+public sealed class TrainingPipeline(BlobStore blobs, Recognizers recognizers, Pronouncers pronouncers)
 {
     public const string ArpaFile = "domain.arpa";
     public const string DictionaryFile = "words.dict";
@@ -63,9 +63,9 @@ public sealed class TrainingPipeline(BlobStore blobs, Recognizers recognizers)
         stages.End("text");
         await progress(10);
 
-        // 2. Lexicon: the words the base dictionary lacks, pronounced by espeak-ng.
+        // 2. Lexicon: the words the base dictionary lacks, pronounced by the model trained on it (espeak-ng where it cannot).
         var baseDictionary = PronouncingDictionary.Load(settings.DictionaryPath);
-        var extension = await LexiconBuilder.ExtendAsync(lines, baseDictionary, EspeakPronouncer.ForAcousticModel(settings.AcousticModelPath), ct);
+        var extension = await LexiconBuilder.ExtendAsync(lines, baseDictionary, await pronouncers.ForAsync(settings, baseDictionary, ct), ct);
         PronouncingDictionary.Write(Path.Combine(artifact, DictionaryFile), extension.NewWords);
         stages.End("lexicon");
         await progress(25);
@@ -118,7 +118,7 @@ public sealed class TrainingPipeline(BlobStore blobs, Recognizers recognizers)
                 estimate.Sentences, estimate.Words,
                 choice?.Candidates.FirstOrDefault(c => c.Weight == weight)?.Perplexity is { } p ? Math.Round(p, 3) : null,
                 testTextPerplexity is { } t ? Math.Round(t, 3) : null),
-            extension.NewWords.Select(w => new NewWord(w.Word, string.Join(' ', w.Phones))).ToList(),
+            extension.NewWords.Select(w => new NewWord(w.Word, string.Join(' ', w.Phones), extension.SourceOf[w.Word])).ToList(),
             extension.Unpronounceable, metrics, stages.Seconds, utterances);
         await File.WriteAllTextAsync(Path.Combine(artifact, EvaluationFile), JsonSerializer.Serialize(report, EvaluationReport.Json), ct);
         return new TrainingResult(artifact, metrics);

@@ -14,6 +14,7 @@ public static class TrainingServices
         services.AddSingleton<Recognizers>();
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<ModelTraining>();
+        services.AddSingleton<Pronouncers>();
         services.AddSingleton<TrainingPipeline>();
         services.AddSingleton<ModelDeletion>();
         services.TryAddSingleton(TempSweeper.Options.FromEnvironment());

@@ -49,6 +49,14 @@ internal sealed class CorpusCount
         return Run(tokens, order);
     }
 
+    /// <summary>Sentences already split into tokens, counted as they are (no normalization): a graphone corpus.</summary>
+    public static CorpusCount RunTokens(IEnumerable<IReadOnlyList<string>> sentences, int order)
+    {
+        var tokens = new FirstPass();
+        foreach (var sentence in sentences) tokens.AddSentence(sentence);
+        return Run(tokens, order);
+    }
+
     /// <summary>As <see cref="Run(IEnumerable{string}, int)"/> on the lines of UTF-8 text, with the same result.</summary>
     /// <exception cref="TranscriptEncodingException">The text is not UTF-8.</exception>
     public static CorpusCount Run(Stream utf8Text, int order, Parallelism parallelism)

@@ -40,6 +40,17 @@ public static class KneserNeyEstimator
         return Estimate(CorpusCount.Run(lines, order), clock, Parallelism.AllCores);
     }
 
+    /// <summary>
+    /// A model of token sequences that are not text (a grapheme-to-phoneme model's graphones):
+    /// each sentence is counted token by token, without the transcript normalization.
+    /// </summary>
+    internal static LanguageModelEstimate EstimateTokens(IEnumerable<IReadOnlyList<string>> sentences, int order)
+    {
+        CheckOrder(order);
+        var clock = new StageClock();
+        return Estimate(CorpusCount.RunTokens(sentences, order), clock, Parallelism.AllCores);
+    }
+
     /// <summary>As <see cref="Estimate(IEnumerable{string}, int)"/> on the lines of UTF-8 text (a file's contents), only faster.</summary>
     /// <exception cref="CustomModels.Speech.Text.TranscriptEncodingException">The text is not UTF-8.</exception>
     /// <exception cref="InvalidDataException">The text has no words.</exception>

@@ -10,7 +10,7 @@ namespace CustomModels.Speech.Lexicon;
 /// batch of words, one word per input line; each line ends with a full stop so that espeak-ng
 /// reads it as a clause of its own and prints exactly one phoneme line for it.
 /// </summary>
-public sealed class EspeakPronouncer(AcousticPhoneSet phoneSet)
+public sealed class EspeakPronouncer(AcousticPhoneSet phoneSet) : IPronouncer
 {
     private const int WordsPerProcess = 5000;
 
@@ -35,6 +35,8 @@ public sealed class EspeakPronouncer(AcousticPhoneSet phoneSet)
         ["tS"] = "CH", ["dZ"] = "JH", ["C"] = "HH",
     };
 
+    public string Source => "espeak-ng";
+
     public static EspeakPronouncer ForAcousticModel(string acousticModelPath) =>
         new(AcousticPhoneSet.Load(acousticModelPath));
 
@@ -42,16 +44,16 @@ public sealed class EspeakPronouncer(AcousticPhoneSet phoneSet)
     /// Pronounces each word; a word whose espeak phonemes cannot all be mapped to the acoustic
     /// model's phones is left out of the result.
     /// </summary>
-    public async Task<IReadOnlyDictionary<string, IReadOnlyList<string>>> PronounceAsync(IReadOnlyCollection<string> words,
+    public async Task<IReadOnlyDictionary<string, IReadOnlyList<Pronunciation>>> PronounceAsync(IReadOnlyCollection<string> words,
         CancellationToken cancellationToken = default)
     {
-        var result = new Dictionary<string, IReadOnlyList<string>>(StringComparer.OrdinalIgnoreCase);
+        var result = new Dictionary<string, IReadOnlyList<Pronunciation>>(StringComparer.OrdinalIgnoreCase);
         foreach (var batch in words.Distinct(StringComparer.OrdinalIgnoreCase).Chunk(WordsPerProcess))
         {
             var phonemeLines = await RunEspeakAsync(batch, cancellationToken);
             for (var i = 0; i < batch.Length; i++)
             {
-                if (ToArpabet(phonemeLines[i]) is { Count: > 0 } phones) result[batch[i]] = phones;
+                if (ToArpabet(phonemeLines[i]) is { Count: > 0 } phones) result[batch[i]] = [new Pronunciation(batch[i], phones)];
             }
         }
         return result;

@@ -40,6 +40,13 @@ public sealed class TestService : IAsyncDisposable
     public Uri BaseAddress { get; }
     public IServiceProvider Services => app.Services;
 
+    /// <summary>
+    /// Every test service has a data folder of its own, but they share one grapheme-to-phoneme
+    /// cache: the model is trained from the base dictionary once per machine, not once per test.
+    /// </summary>
+    static TestService() => Environment.SetEnvironmentVariable("CUSTOMMODELS_G2P_CACHE_DIR",
+        Path.Combine(Path.GetTempPath(), "custom-models-g2p-cache"));
+
     public static async Task<TestService> StartAsync(DatabaseKind kind, Func<ServiceOptions, ServiceOptions>? configure = null)
     {
         var dataDir = Path.Combine(Path.GetTempPath(), "custom-models-tests", Guid.NewGuid().ToString("N"));

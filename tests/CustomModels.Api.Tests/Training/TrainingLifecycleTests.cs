@@ -58,7 +58,7 @@ public abstract class TrainingLifecycleTests(TestService service)
         Assert.Equal(Math.Round(100.0 * errors / Sum("custom_errors", "reference_words"), 1), wer, 1);
         var baseErrors = Sum("base_errors", "substitutions") + Sum("base_errors", "deletions") + Sum("base_errors", "insertions");
         Assert.Equal(Math.Round(100.0 * baseErrors / Sum("base_errors", "reference_words"), 1), baseWer, 1);
-        Assert.Contains(report["new_words"]!.AsArray(), w => (string?)w!["word"] == "metoprolol");
+        Assert.Contains(report["new_words"]!.AsArray(), w => (string?)w!["word"] == "metoprolol" && (string?)w["source"] == "g2p");
         Assert.InRange((double)report["interpolation_weight"]!, 0.05, 0.95);
         Assert.Equal("cross_validation", (string?)report["weight_method"]);
 

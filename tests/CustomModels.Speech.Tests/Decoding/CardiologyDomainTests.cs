@@ -30,7 +30,7 @@ public sealed class CardiologyDomainTests(ITestOutputHelper output)
             var settings = DecoderSettings.Default;
             var dictionaryPath = Path.Combine(work.FullName, "words.dict");
             var lexicon = await LexiconBuilder.ExtendAsync(trainingLines,
-                PronouncingDictionary.Load(settings.DictionaryPath), EspeakPronouncer.ForAcousticModel(settings.AcousticModelPath));
+                PronouncingDictionary.Load(settings.DictionaryPath), [EspeakPronouncer.ForAcousticModel(settings.AcousticModelPath)]);
             PronouncingDictionary.Write(dictionaryPath, lexicon.NewWords);
             var arpaPath = Path.Combine(work.FullName, "domain.arpa");
             ArpaWriter.Write(KneserNeyEstimator.Estimate(trainingLines).Model, arpaPath);

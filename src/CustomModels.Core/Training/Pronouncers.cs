@@ -1,0 +1,62 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using CustomModels.Core.Data;
+using CustomModels.Speech.Decoding;
+using CustomModels.Speech.Lexicon;
+using Microsoft.Extensions.Logging;
+
+namespace CustomModels.Core.Training;
+
+/// <summary>
+/// Who pronounces a recognizer's new words, in order: a grapheme-to-phoneme model trained on the
+/// recognizer's own dictionary, then espeak-ng for the words the model cannot spell (a letter the
+/// dictionary never uses) and for a dictionary too small to learn from. The model is trained once
+/// per dictionary (its content hash names it) and cached as `g2p/{hash}.arpa` under the data folder,
+/// or under CUSTOMMODELS_G2P_CACHE_DIR when set (a cache shared by several data folders).
+/// </summary>
+public sealed class Pronouncers(StorageSettings storage, ILogger<Pronouncers> logger)
+{
+    /// <summary>Below this many words a dictionary teaches a model too little; espeak-ng pronounces alone.</summary>
+    public const int MinDictionaryWords = 5000;
+
+    readonly ConcurrentDictionary<string, Lazy<Task<GraphonePronouncer>>> _models = new(StringComparer.Ordinal);
+
+    string CacheDirectory => Environment.GetEnvironmentVariable("CUSTOMMODELS_G2P_CACHE_DIR") is { Length: > 0 } dir
+        ? dir
+        : Path.Combine(storage.DataDirectory, "g2p");
+
+    /// <summary>The pronouncers for new words of <paramref name="settings"/>'s recognizer, most trusted first.</summary>
+    public async Task<IReadOnlyList<IPronouncer>> ForAsync(DecoderSettings settings, PronouncingDictionary dictionary,
+        CancellationToken cancellationToken)
+    {
+        var espeak = EspeakPronouncer.ForAcousticModel(settings.AcousticModelPath);
+        if (dictionary.WordCount < MinDictionaryWords) return [espeak];
+        var training = _models.GetOrAdd(settings.DictionaryPath,
+            path => new Lazy<Task<GraphonePronouncer>>(() => Task.Run(() => LoadOrTrain(path, dictionary))));
+        try
+        {
+            return [await training.Value.WaitAsync(cancellationToken), espeak];
+        }
+        catch (Exception) when (training.Value.IsFaulted)
+        {
+            // A failed training (a full disk) is tried again by the next caller, not remembered.
+            _models.TryRemove(KeyValuePair.Create(settings.DictionaryPath, training));
+            throw;
+        }
+    }
+
+    GraphonePronouncer LoadOrTrain(string dictionaryPath, PronouncingDictionary dictionary)
+    {
+        string hash;
+        using (var file = File.OpenRead(dictionaryPath)) hash = Convert.ToHexStringLower(SHA256.HashData(file))[..16];
+        var path = Path.Combine(CacheDirectory, $"{hash}.arpa");
+        if (File.Exists(path)) return GraphonePronouncer.Load(path);
+
+        logger.LogInformation("Training the grapheme-to-phoneme model of {Dictionary} ({Words} words); cached as {Path}",
+            dictionaryPath, dictionary.WordCount, path);
+        var model = GraphonePronouncer.Train(dictionary.Entries.ToList());
+        Directory.CreateDirectory(CacheDirectory);
+        model.Save(path);
+        return model;
+    }
+}
