@@ -72,7 +72,7 @@ public static class FuzzTargets
         var newline = Array.IndexOf(input, (byte)'\n');
         var contentType = System.Text.Encoding.Latin1.GetString(input, 0, newline < 0 ? input.Length : newline).TrimEnd('\r');
         var body = newline < 0 ? [] : input[(newline + 1)..];
-        using (var upload = new UploadReader(Blobs, new UploadLimits(MaxFileBytes: 4096)))
+        using (var upload = new UploadReader(Blobs, new UploadLimits(MaxFileBytes: 4096), DataApi.Parts))
         {
             try
             {

@@ -23,6 +23,9 @@ public sealed record DataSetListResponse(int Count, int TotalResults, IReadOnlyL
 /// <summary>`/api/v3/custom_models/{id}/data`: upload, list and delete training data.</summary>
 public static class DataApi
 {
+    /// <summary>The upload's parts: the data set's type (either name), its audio and its transcript.</summary>
+    public static readonly UploadParts Parts = new(new Dictionary<string, int> { ["type"] = 16, ["data_type"] = 16 }, ["audio_file", "transcript_file"]);
+
     public static IEndpointRouteBuilder MapTrainingData(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/v3/custom_models/{id}/data").WithTags("Training data");
@@ -40,8 +43,8 @@ public static class DataApi
         if (model is null) return ApiError.ModelNotFound();
         if (model.TrainingStatus == TrainingStatus.Running) return ApiError.ModelTraining();
 
-        using var upload = new UploadReader(blobs, limits);
-        UploadReader.LiftBodyLimit(context);
+        using var upload = new UploadReader(blobs, limits, Parts);
+        upload.RaiseBodyLimit(context);
         var ct = context.RequestAborted;
         try
         {
@@ -112,12 +115,15 @@ public static class DataApi
         return words;
     }
 
-    /// <summary>The audio's duration; undecodable audio is a 422 naming the client's file, never our temporary one.</summary>
+    /// <summary>The audio's duration; undecodable or too long audio is a 422 naming the client's file, never our temporary one.</summary>
     internal static async Task<double> ProbeAsync(UploadedFile audio, CancellationToken ct)
     {
         try
         {
             var info = await AudioProbe.ProbeAsync(audio.TempPath, ct);
+            if (info.DurationSeconds > AudioLimits.MaxSeconds)
+                throw new UploadRejected(new ApiError(StatusCodes.Status422UnprocessableEntity,
+                    $"Audio file '{audio.FileName}' is {info.DurationSeconds:0} s long; the limit is {AudioLimits.MaxSeconds:0} s", "AUDIO_TOO_LONG"));
             if (info.DurationSeconds > 0) return info.DurationSeconds;
         }
         catch (AudioDecodeException e)

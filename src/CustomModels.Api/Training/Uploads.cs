@@ -14,6 +14,22 @@ public sealed record UploadLimits(long MaxFileBytes)
             ? n : 2L * 1024 * 1024 * 1024);
 }
 
+/// <summary>
+/// The parts a multipart endpoint reads: its text fields, each with the most characters it may
+/// have, and its file parts. Any other part is refused, so that a request cannot make the service
+/// keep files or text it never asked for.
+/// </summary>
+public sealed record UploadParts(IReadOnlyDictionary<string, int> Fields, IReadOnlyList<string> Files)
+{
+    /// <summary>Room for the part headers, boundaries and text fields beside the files.</summary>
+    const long OverheadBytes = 1024 * 1024;
+
+    /// <summary>The largest body a request to the endpoint can need: every file at the file limit, and the overhead.</summary>
+    public long MaxRequestBytes(UploadLimits limits) => Math.Max(1, Files.Count) * limits.MaxFileBytes + OverheadBytes;
+
+    public string Expected => string.Join(", ", Fields.Keys.Concat(Files));
+}
+
 /// <summary>An uploaded file streamed to a temporary path; the client's name is a label only.</summary>
 public sealed record UploadedFile(string TempPath, string FileName, long Bytes);
 
@@ -31,18 +47,18 @@ public sealed class UploadStorageException(IOException inner) : Exception("writi
 /// of them so that a rejected request leaves nothing behind. It reads a body stream, not the
 /// request, so the fuzz target (fuzz/CustomModels.Fuzz) runs this very code over any bytes.
 /// </summary>
-public sealed class UploadReader(BlobStore blobs, UploadLimits limits) : IDisposable
+public sealed class UploadReader(BlobStore blobs, UploadLimits limits, UploadParts parts) : IDisposable
 {
     readonly List<string> temps = [];
     public Dictionary<string, string> Fields { get; } = new(StringComparer.Ordinal);
     public Dictionary<string, UploadedFile> Files { get; } = new(StringComparer.Ordinal);
     public Dictionary<string, string> Errors { get; } = new(StringComparer.Ordinal);
 
-    /// <summary>Uploads are large by nature: the request-wide cap is lifted and each file is capped instead.</summary>
-    public static void LiftBodyLimit(HttpContext context)
+    /// <summary>Uploads are large by nature: the request-wide cap is raised to what the endpoint's files can need, and each file is capped too.</summary>
+    public void RaiseBodyLimit(HttpContext context)
     {
         var feature = context.Features.Get<IHttpMaxRequestBodySizeFeature>();
-        if (feature is { IsReadOnly: false }) feature.MaxRequestBodySize = null;
+        if (feature is { IsReadOnly: false }) feature.MaxRequestBodySize = parts.MaxRequestBytes(limits);
     }
 
     /// <exception cref="UploadRejected">The body is not multipart/form-data that this service reads.</exception>
@@ -60,32 +76,37 @@ public sealed class UploadReader(BlobStore blobs, UploadLimits limits) : IDispos
             {
                 if (!ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var disposition)
                     || !disposition.DispositionType.Equals("form-data", StringComparison.OrdinalIgnoreCase))
-                    continue;
+                    throw new UploadRejected(ApiError.BadRequest("Every part needs a Content-Disposition of form-data with a name", "MALFORMED_MULTIPART"));
                 var (name, fileName) = NameAndFileName(disposition);
-                if (Fields.ContainsKey(name) || Files.ContainsKey(name))
-                {
-                    Errors[name] = "Must be given once";
-                    continue;
-                }
-                if (fileName is not null)
-                {
-                    Files[name] = await SaveAsync(section.Body, fileName, ct);
-                }
+                if (Fields.ContainsKey(name) || Files.ContainsKey(name)) throw Refused(name, "Must be given once");
+                if (parts.Files.Contains(name))
+                    Files[name] = await SaveAsync(section.Body, fileName ?? name, ct);
+                else if (parts.Fields.TryGetValue(name, out var maxLength))
+                    Fields[name] = await ReadFieldAsync(section.Body, name, maxLength, ct);
                 else
-                {
-                    // Fields are short: at most 1 KiB is kept; the reader drains the rest of the section.
-                    var buffer = new byte[1024];
-                    var length = 0;
-                    int read;
-                    while (length < buffer.Length && (read = await section.Body.ReadAsync(buffer.AsMemory(length), ct)) > 0) length += read;
-                    Fields[name] = System.Text.Encoding.UTF8.GetString(buffer, 0, length).Trim();
-                }
+                    throw Refused(name, $"Not a part of this request (its parts: {parts.Expected})");
             }
         }
         catch (Exception e) when (e is IOException or InvalidDataException && e is not BadHttpRequestException)
         {
             throw new UploadRejected(ApiError.BadRequest("The multipart/form-data body is malformed", "MALFORMED_MULTIPART"));
         }
+    }
+
+    static UploadRejected Refused(string name, string reason) =>
+        new(ApiError.InvalidBody(new Dictionary<string, string> { [name.Length == 0 ? "(unnamed part)" : name] = reason }));
+
+    /// <summary>A text field, whole: one longer than its limit is refused, never cut short (nor read further than the limit).</summary>
+    static async Task<string> ReadFieldAsync(Stream body, string name, int maxLength, CancellationToken ct)
+    {
+        // A character is at most 4 bytes of UTF-8; one byte more than that tells "too long" without reading on.
+        var buffer = new byte[4 * maxLength + 1];
+        var length = 0;
+        int read;
+        while (length < buffer.Length && (read = await body.ReadAsync(buffer.AsMemory(length), ct)) > 0) length += read;
+        var text = System.Text.Encoding.UTF8.GetString(buffer, 0, length).Trim();
+        if (length == buffer.Length || text.Length > maxLength) throw Refused(name, $"At most {maxLength} characters");
+        return text;
     }
 
     /// <summary>

@@ -21,6 +21,9 @@ public static class TranscriptionApi
 {
     const string Base = "/api/v3/stt";
 
+    /// <summary>The request's parts (webhook_url as long as the column that keeps it).</summary>
+    static readonly UploadParts Parts = new(new Dictionary<string, int> { ["language"] = 16, ["model"] = 64, ["webhook_url"] = 2000 }, ["audio_file"]);
+
     public static IEndpointRouteBuilder MapTranscription(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup(Base).WithTags("Transcription");
@@ -44,8 +47,8 @@ public static class TranscriptionApi
         var org = CurrentKey.Get(context).OrganizationId;
         var ct = context.RequestAborted;
 
-        using var upload = new UploadReader(blobs, limits);
-        UploadReader.LiftBodyLimit(context);
+        using var upload = new UploadReader(blobs, limits, Parts);
+        upload.RaiseBodyLimit(context);
         try
         {
             await upload.ReadMultipartAsync(request.ContentType, request.Body, ct);

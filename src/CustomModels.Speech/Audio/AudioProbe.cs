@@ -6,21 +6,43 @@ namespace CustomModels.Speech.Audio;
 /// <summary>Measures an audio file with ffprobe and refuses what cannot be transcribed.</summary>
 public static class AudioProbe
 {
-    /// <exception cref="AudioDecodeException">Not an audio file ffmpeg can read, no audio stream, or zero length.</exception>
+    const int MaxOutputBytes = 64 * 1024;
+    static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(30);
+
+    /// <exception cref="AudioDecodeException">
+    /// Not an audio file of an accepted format (see <see cref="AudioLimits"/>), no audio stream, or zero length.
+    /// </exception>
     public static async Task<AudioInfo> ProbeAsync(string path, CancellationToken cancellationToken = default)
     {
         if (!File.Exists(path)) throw new FileNotFoundException("audio file not found", path);
         if (new FileInfo(path).Length == 0) throw new AudioDecodeException("the file is empty");
 
-        await using var ffprobe = FfmpegProcess.Start("ffprobe",
-            ["-v", "error", "-print_format", "json", "-show_format", "-show_streams", "-select_streams", "a:0", "--", path],
-            cancellationToken);
-        using var output = new MemoryStream();
-        await ffprobe.StandardOutput.CopyToAsync(output, cancellationToken);
-        if (await ffprobe.WaitAsync(cancellationToken) != 0)
-            throw new AudioDecodeException($"the format is not recognized ({Describe(ffprobe.StderrTail, path)})");
+        // Only the entries used are asked for (a file's tags could be megabytes), the answer is read up to
+        // a cap, and a file that keeps ffprobe busy is given up on.
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(ProbeTimeout);
+        var output = new byte[MaxOutputBytes + 1];
+        var length = 0;
+        try
+        {
+            await using var ffprobe = FfmpegProcess.Start("ffprobe",
+                ["-v", "error", .. AudioLimits.InputOptions, "-print_format", "json",
+                 "-show_entries", "format=format_name,duration:stream=codec_name,channels,sample_rate,duration",
+                 "-select_streams", "a:0", "--", path],
+                timeout.Token);
+            int read;
+            while (length < output.Length && (read = await ffprobe.StandardOutput.ReadAsync(output.AsMemory(length), timeout.Token)) > 0)
+                length += read;
+            if (length > MaxOutputBytes) throw new AudioDecodeException("ffprobe's description of the file is too long");
+            if (await ffprobe.WaitAsync(timeout.Token) != 0)
+                throw new AudioDecodeException($"the format is not recognized ({Describe(ffprobe.StderrTail, path)})");
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new AudioDecodeException($"measuring the file took longer than {ProbeTimeout.TotalSeconds:0} s");
+        }
 
-        using var json = JsonDocument.Parse(output.ToArray());
+        using var json = JsonDocument.Parse(output.AsMemory(0, length));
         var root = json.RootElement;
         if (!root.TryGetProperty("streams", out var streams) || streams.GetArrayLength() == 0)
             throw new AudioDecodeException("the file has no audio stream");

@@ -20,18 +20,18 @@ public sealed class PcmAudioStream : IAsyncDisposable
     private readonly CountingStream _pcm;
     private readonly string _path;
 
-    private PcmAudioStream(FfmpegProcess ffmpeg, string path)
+    private PcmAudioStream(FfmpegProcess ffmpeg, string path, double maxSeconds)
     {
         _ffmpeg = ffmpeg;
         _path = path;
-        _pcm = new CountingStream(ffmpeg.StandardOutput);
+        _pcm = new CountingStream(ffmpeg.StandardOutput, maxSeconds);
     }
 
-    private PcmAudioStream(SafeFileHandle file, long dataOffset, long dataLength, string path)
+    private PcmAudioStream(SafeFileHandle file, long dataOffset, long dataLength, string path, double maxSeconds)
     {
         _file = file;
         _path = path;
-        _pcm = new CountingStream(new FileRangeStream(file, dataOffset, dataLength));
+        _pcm = new CountingStream(new FileRangeStream(file, dataOffset, dataLength), maxSeconds);
     }
 
     /// <summary>The samples, 16-bit little-endian.</summary>
@@ -51,13 +51,17 @@ public sealed class PcmAudioStream : IAsyncDisposable
     /// <exception cref="FileNotFoundException">There is no such file.</exception>
     /// <exception cref="AudioDecodeException">The file is empty.</exception>
     public static Task<PcmAudioStream> OpenAsync(string path, CancellationToken cancellationToken = default) =>
-        Task.FromResult(Open(path, allowDirect: true, cancellationToken));
+        Task.FromResult(Open(path, allowDirect: true, AudioLimits.MaxSeconds, cancellationToken));
 
     /// <summary>Always through ffmpeg, even for a WAV file that could be read directly (tests compare the two).</summary>
     internal static PcmAudioStream OpenWithFfmpeg(string path, CancellationToken cancellationToken = default) =>
-        Open(path, allowDirect: false, cancellationToken);
+        Open(path, allowDirect: false, AudioLimits.MaxSeconds, cancellationToken);
 
-    private static PcmAudioStream Open(string path, bool allowDirect, CancellationToken cancellationToken)
+    /// <summary>
+    /// Reading past <paramref name="maxSeconds"/> of audio throws <see cref="AudioDecodeException"/>
+    /// (ffmpeg itself stops a second later); <see cref="OpenAsync"/> uses <see cref="AudioLimits.MaxSeconds"/>.
+    /// </summary>
+    internal static PcmAudioStream Open(string path, bool allowDirect, double maxSeconds, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
         if (!File.Exists(path)) throw new FileNotFoundException("audio file not found", path);
@@ -69,7 +73,7 @@ public sealed class PcmAudioStream : IAsyncDisposable
             try
             {
                 if (PcmWavFile.TryFindSamples(file, SampleRate, out var offset, out var length))
-                    return new PcmAudioStream(file, offset, length, path);
+                    return new PcmAudioStream(file, offset, length, path, maxSeconds);
             }
             catch
             {
@@ -80,10 +84,11 @@ public sealed class PcmAudioStream : IAsyncDisposable
         }
 
         var ffmpeg = FfmpegProcess.Start("ffmpeg",
-            ["-nostdin", "-hide_banner", "-loglevel", "error", "-i", path, "-map", "0:a:0", "-vn",
+            ["-nostdin", "-hide_banner", "-loglevel", "error", .. AudioLimits.InputOptions,
+             "-t", (maxSeconds + 1).ToString(System.Globalization.CultureInfo.InvariantCulture), "-i", path, "-map", "0:a:0", "-vn",
              "-ac", "1", "-ar", SampleRate.ToString(), "-acodec", "pcm_s16le", "-f", "s16le", "pipe:1"],
             cancellationToken);
-        return new PcmAudioStream(ffmpeg, path);
+        return new PcmAudioStream(ffmpeg, path, maxSeconds);
     }
 
     /// <summary>Call once <see cref="Pcm"/> has been read to the end.</summary>
@@ -112,22 +117,25 @@ public sealed class PcmAudioStream : IAsyncDisposable
         _file?.Dispose();
     }
 
-    /// <summary>Counts what the reader took, so that empty output can be told from short audio.</summary>
-    private sealed class CountingStream(Stream inner) : ReadOnlyStream
+    /// <summary>Counts what the reader took, so that empty output can be told from short audio, and stops at the limit.</summary>
+    private sealed class CountingStream(Stream inner, double maxSeconds) : ReadOnlyStream
     {
+        private readonly long _maxBytes = (long)(maxSeconds * SampleRate) * BytesPerSample;
+
         public long BytesRead { get; private set; }
 
-        public override int Read(Span<byte> buffer)
-        {
-            var read = inner.Read(buffer);
-            BytesRead += read;
-            return read;
-        }
+        public override int Read(Span<byte> buffer) => Counted(inner.Read(buffer[..Allowed(buffer.Length)]));
 
-        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+            Counted(await inner.ReadAsync(buffer[..Allowed(buffer.Length)], cancellationToken));
+
+        /// <summary>No read goes more than one sample past the limit: that sample only tells that there is more.</summary>
+        private int Allowed(int length) => (int)Math.Min(length, _maxBytes - BytesRead + BytesPerSample);
+
+        private int Counted(int read)
         {
-            var read = await inner.ReadAsync(buffer, cancellationToken);
             BytesRead += read;
+            if (BytesRead > _maxBytes) throw AudioLimits.TooLong(maxSeconds);
             return read;
         }
     }

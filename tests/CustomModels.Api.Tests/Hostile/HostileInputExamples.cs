@@ -22,10 +22,10 @@ public abstract class HostileInputExamples(TestService service)
     {
         var client = (await service.CreateOrganizationAsync()).Client();
         var id = (long)(await client.CreateModelAsync())["id"]!;
-        foreach (var (path, name) in new[] { ($"{Models}/{id}/data", "transcript_file"), ("/api/v3/stt", "audio_file") })
+        foreach (var (path, field, value, name) in new[] { ($"{Models}/{id}/data", "type", "train", "transcript_file"), ("/api/v3/stt", "language", "en", "audio_file") })
         {
             var body = new ByteArrayContent(Encoding.UTF8.GetBytes(
-                $"--b\r\nContent-Disposition: form-data; name=\"type\"\r\n\r\ntrain\r\n" +
+                $"--b\r\nContent-Disposition: form-data; name=\"{field}\"\r\n\r\n{value}\r\n" +
                 $"--b\r\nContent-Disposition: form-data; name=\"{name}\"; {parameter}\r\n\r\nthe patient\r\n--b--\r\n"));
             body.Headers.TryAddWithoutValidation("Content-Type", "multipart/form-data; boundary=b");
             await (await client.SendAsync(new HttpRequestMessage(path.EndsWith("data") ? HttpMethod.Put : HttpMethod.Post, path) { Content = body }))
