@@ -122,6 +122,8 @@ public sealed class DashboardTests(DashboardBrowser fixture) : IClassFixture<Das
         // A click on a word plays from it; the highlight follows the audio from word to word.
         var current = page.Locator("button.word.current");
         await Expect(current).ToHaveCountAsync(0);
+        // At a quarter of the speed: the 3 s recording lasts 12 s, long enough for a busy machine to watch it.
+        await page.EvaluateAsync("() => { const a = document.querySelector('audio'); a.defaultPlaybackRate = 0.25; a.playbackRate = 0.25; }");
         await words.Nth(0).ClickAsync();
         await Expect(current).ToHaveCountAsync(1, new() { Timeout = 10_000 });
         var first = await current.InnerTextAsync();
@@ -130,8 +132,8 @@ public sealed class DashboardTests(DashboardBrowser fixture) : IClassFixture<Das
         var later = await page.EvaluateAsync<double>("document.querySelector('audio').currentTime");
         Assert.True(later > 0, $"audio time {later}");
 
-        // A click on a later word seeks there.
-        await page.EvaluateAsync("document.querySelector('audio').pause()");
+        // A click on a later word seeks there (played slowly, so that a busy machine still sees it current).
+        await page.EvaluateAsync("() => { const a = document.querySelector('audio'); a.pause(); a.defaultPlaybackRate = 0.1; a.playbackRate = 0.1; }");
         await words.Filter(new() { HasText = "young" }).ClickAsync();
         await Expect(current).ToHaveTextAsync(new Regex("^(young|man)$"), new() { Timeout = 10_000 });
         await page.EvaluateAsync("document.querySelector('audio').pause()");
