@@ -78,15 +78,22 @@ function alignmentGrid(u) {
 }
 
 function newWordsSection(newWords) {
-  const extra = newWords.some(w => w.occurrences !== undefined);
+  // One row per word; a word may come with several pronunciations (each naming its source).
+  const byWord = new Map();
+  for (const w of newWords) {
+    if (!byWord.has(w.word)) byWord.set(w.word, { ...w, pronunciations: [] });
+    for (const p of [w.pronunciation ?? w.pronunciations].flat().filter(Boolean)) byWord.get(w.word).pronunciations.push({ phones: p, source: w.source });
+  }
+  const words = [...byWord.values()];
+  const extra = words.some(w => w.occurrences !== undefined);
   return h('section', { class: 'card', 'aria-labelledby': 'new-words-title' },
     h('h2', { id: 'new-words-title' }, 'New words'),
-    h('p', {}, 'Words of the training text that the base dictionary lacks, with the pronunciation training gave them.'),
-    newWords.length === 0 ? message('info', 'None: every word was in the base dictionary.') : h('div', { class: 'table-wrap' }, h('table', { class: 'new-words' },
-      h('thead', {}, h('tr', {}, ['Word', 'Pronunciation', ...(extra ? ['In evaluation', 'Base recognized', 'Custom recognized'] : [])].map(t => h('th', { scope: 'col' }, t)))),
-      h('tbody', {}, newWords.map(w => h('tr', {},
+    h('p', {}, 'Words of the training text that the base dictionary lacks, with the pronunciations training gave them.'),
+    words.length === 0 ? message('info', 'None: every word was in the base dictionary.') : h('div', { class: 'table-wrap' }, h('table', { class: 'new-words' },
+      h('thead', {}, h('tr', {}, ['Word', 'Pronunciations', ...(extra ? ['In evaluation', 'Base recognized', 'Custom recognized'] : [])].map(t => h('th', { scope: 'col' }, t)))),
+      h('tbody', {}, words.map(w => h('tr', {},
         h('th', { scope: 'row' }, w.word),
-        h('td', {}, h('code', {}, [w.pronunciation ?? w.pronunciations].flat().filter(Boolean).join(' | '))),
+        h('td', {}, h('ul', { class: 'plain' }, w.pronunciations.map(p => h('li', {}, h('code', {}, p.phones), p.source ? h('span', { class: 'sub' }, ` · ${p.source}`) : null)))),
         extra ? [h('td', {}, String(w.occurrences ?? '')), h('td', {}, String(w.base_recognized ?? '')), h('td', {}, String(w.custom_recognized ?? ''))] : null))))));
 }
 
