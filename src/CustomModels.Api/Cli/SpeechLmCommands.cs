@@ -25,9 +25,14 @@ public static class SpeechLmCommands
         var input = new Option<string>("--input") { Description = "Training text (UTF-8), one sentence a line", Required = true };
         var output = new Option<string>("--output") { Description = "ARPA file to write", Required = true };
         var timings = new Option<bool>("--timings") { Description = "Also print the wall time of each stage (reading and counting, adjusting, ..., writing)" };
+        var memory = new Option<int>("--memory-mb")
+        {
+            Description = "Memory for counting n-grams; beyond it sorted runs are spilled next to the output file and merged (the model is the same)",
+            DefaultValueFactory = _ => EstimationOptions.DefaultMemoryBudgetMegabytes,
+        };
         var build = new Command("build", "Estimate an interpolated modified Kneser-Ney n-gram model and write it as ARPA")
         {
-            order, input, output, timings,
+            order, input, output, timings, memory,
         };
         build.SetAction((parseResult, _) => Run(() =>
         {
@@ -36,11 +41,18 @@ public static class SpeechLmCommands
                 throw new InvalidDataException($"--order must be from {KneserNeyEstimator.MinOrder} to {KneserNeyEstimator.MaxOrder}, not {n}");
             var inputPath = parseResult.GetValue(input)!;
             var outputPath = parseResult.GetValue(output)!;
+            var memoryMegabytes = parseResult.GetValue(memory);
+            if (memoryMegabytes < 1) throw new InvalidDataException($"--memory-mb must be at least 1, not {memoryMegabytes}");
+            var options = new EstimationOptions
+            {
+                MemoryBudgetBytes = memoryMegabytes * (1L << 20),
+                TemporaryDirectory = Path.GetDirectoryName(Path.GetFullPath(outputPath)),
+            };
 
             var stopwatch = Stopwatch.StartNew();
             LanguageModelEstimate estimate;
             using (var text = new FileStream(RequireFile(inputPath), FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1, FileOptions.SequentialScan))
-                estimate = KneserNeyEstimator.Estimate(text, n);
+                estimate = KneserNeyEstimator.Estimate(text, n, options);
             var writeStarted = stopwatch.Elapsed;
             ArpaWriter.Write(estimate.Model, outputPath);
             stopwatch.Stop();
@@ -53,7 +65,8 @@ public static class SpeechLmCommands
                                         "(too little or too repetitive text); used D1=0.5 D2=1 D3+=1.5");
             }
             var counts = string.Join(' ', Enumerable.Range(1, n).Select(k => $"{k}-grams={estimate.Model.NGramCount(k)}"));
-            Console.WriteLine(Invariant($"{outputPath}: {counts} from {estimate.Sentences} sentences, {estimate.Words} words in {stopwatch.Elapsed.TotalSeconds:F2} s"));
+            var spilled = estimate.SpilledRuns > 0 ? $" ({estimate.SpilledRuns} sorted runs spilled to disk)" : "";
+            Console.WriteLine(Invariant($"{outputPath}: {counts} from {estimate.Sentences} sentences, {estimate.Words} words in {stopwatch.Elapsed.TotalSeconds:F2} s{spilled}"));
             if (parseResult.GetValue(timings))
             {
                 var stages = estimate.StageTimes.Append(new StageTime("write", stopwatch.Elapsed - writeStarted));

@@ -11,13 +11,15 @@ using Microsoft.EntityFrameworkCore;
 
 namespace CustomModels.Api.Training;
 
-/// <summary>`/run` starts a training; `/evaluation` shows what the last one measured.</summary>
+/// <summary>`/run` starts a training, `/cancel` stops it; `/evaluation` shows what the last one measured.</summary>
 public static class TrainingApi
 {
     public static IEndpointRouteBuilder MapTraining(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/v3/custom_models/{id}").WithTags("Training");
         group.MapPost("run", Run).RequireAuthorization(Scopes.ModelsWrite).WithSummary("Start (or restart) training");
+        group.MapPost("cancel", Cancel).RequireAuthorization(Scopes.ModelsWrite)
+            .WithSummary("Stop a running training; the model goes back to 4 (its trained model serving) or 2");
         group.MapGet("evaluation", Evaluation).RequireAuthorization(Scopes.ModelsRead)
             .Produces<EvaluationReport>().WithSummary("Per-utterance results, new words and LM figures of the last training");
         return app;
@@ -51,6 +53,23 @@ public static class TrainingApi
     }
 
     static ApiError NoTrainingData() => ApiError.Conflict("Upload training data before starting a training", "NO_TRAINING_DATA");
+
+    public static async Task<Results<Ok<ModelResponse>, ApiError>> Cancel(string id, HttpContext context, AppDbContext db, ModelTraining training)
+    {
+        var (_, error) = await JsonBody.ReadObjectAsync(context.Request, allowEmpty: true);
+        if (error is not null) return error;
+        var model = await ModelsApi.FindAsync(db, context, id, track: false);
+        if (model is null) return ApiError.ModelNotFound();
+        var ct = context.RequestAborted;
+
+        var cancelled = await training.CancelAsync(db, model.Id, ct);
+        if (!cancelled.Done)
+            return cancelled.ModelExists
+                ? ApiError.Conflict("The model is not training: only a model in status 3 can be cancelled", "MODEL_NOT_TRAINING")
+                : ApiError.ModelNotFound();
+        var back = await db.CustomModels.AsNoTracking().FirstOrDefaultAsync(m => m.Id == model.Id, ct);
+        return back is null ? ApiError.ModelNotFound() : TypedResults.Ok(back.ToResponse(statusMessage: "Training cancelled"));
+    }
 
     public static async Task<Results<PhysicalFileHttpResult, ApiError>> Evaluation(string id, HttpContext context, AppDbContext db, BlobStore blobs)
     {

@@ -151,6 +151,59 @@ public sealed class JobQueue
         return timer;
     }
 
+    /// <summary>
+    /// Looks every <paramref name="interval"/> whether the job is still this worker's — not ended
+    /// (a cancelled training), deleted (with its model) or taken over — and cancels
+    /// <paramref name="jobCancel"/> when it is not, so that the work stops within about that time.
+    /// Reads only; the lease is renewed by <see cref="RenewUntilDone"/>.
+    /// </summary>
+    public IDisposable CancelWhenLost(IServiceScopeFactory scopes, long jobId, string owner, TimeSpan interval,
+        CancellationTokenSource jobCancel, ILogger log)
+    {
+        var timer = new PeriodicTimer(interval);
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                while (await timer.WaitForNextTickAsync(jobCancel.Token))
+                {
+                    try
+                    {
+                        using var scope = scopes.CreateScope();
+                        var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
+                        if (!await IsHeldAsync(db, jobId, owner, jobCancel.Token))
+                        {
+                            await jobCancel.CancelAsync();
+                            return;
+                        }
+                    }
+                    catch (Exception e) when (e is not OperationCanceledException)
+                    {
+                        // A database that is briefly unreachable is not a cancellation; the lease decides.
+                        log.LogWarning(e, "Could not check job {JobId} in {Table}", jobId, table);
+                    }
+                }
+            }
+            catch (OperationCanceledException) { }
+        });
+        return timer;
+    }
+
+    async Task<bool> IsHeldAsync(AppDbContext db, long jobId, string owner, CancellationToken ct)
+    {
+        await db.Database.OpenConnectionAsync(ct);
+        try
+        {
+            await using var command = Command(db, $"""SELECT COUNT(*) FROM {table} WHERE "Id" = @id AND "LeaseOwner" = @owner AND "State" = 2""",
+                [("id", jobId), ("owner", owner)]);
+            return Convert.ToInt64(await command.ExecuteScalarAsync(ct)) == 1;
+        }
+        finally
+        {
+            await db.Database.CloseConnectionAsync();
+        }
+    }
+
     // Raw SQL sees the stored form: PostgreSQL a timestamp, SQLite Unix milliseconds.
     static object DbTime(AppDbContext db, DateTime utc) =>
         db.IsPostgres ? utc : SqliteTime.ToStored(utc);

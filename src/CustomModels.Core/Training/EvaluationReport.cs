@@ -14,7 +14,7 @@ public sealed record EvaluationReport(
     /// <summary>"test_data", "held_out_training_pairs" or "none".</summary>
     string EvaluationSource,
     double InterpolationWeight,
-    /// <summary>How the weight was chosen: "cross_validation" or "default" (too little text to hold any out).</summary>
+    /// <summary>How the weight was chosen: "cross_validation" (up to 50,000 sentences), "held_out_sample" (more) or "default" (too little text to hold any out).</summary>
     string WeightMethod,
     IReadOnlyList<WeightPerplexity> WeightCandidates,
     LanguageModelSummary LanguageModel,

@@ -22,7 +22,7 @@ public sealed record TrainingResult(string ArtifactDirectory, EvaluationMetrics 
 /// The artifact folder holds domain.arpa, words.dict, model.json (weight) and evaluation.json.
 /// Progress is reported as the real stages complete.
 /// </summary>
-public sealed class TrainingPipeline(BlobStore blobs, Recognizers recognizers, Pronouncers pronouncers)
+public sealed class TrainingPipeline(BlobStore blobs, Recognizers recognizers, Pronouncers pronouncers, TrainingWorkerOptions options)
 {
     public const string ArpaFile = "domain.arpa";
     public const string DictionaryFile = "words.dict";
@@ -30,6 +30,12 @@ public sealed class TrainingPipeline(BlobStore blobs, Recognizers recognizers, P
     public const string EvaluationFile = "evaluation.json";
     const int Order = 3;
     const int DecodersPerModel = 2;
+
+    /// <summary>
+    /// Above this many sentences of training text the interpolation weight is chosen on an even
+    /// sample of at most this many, held out of the model; up to it, by cross-validation over all.
+    /// </summary>
+    public const int HeldOutSentences = 50_000;
 
     public async Task<TrainingResult> RunAsync(AppDbContext db, long modelId, long jobId, string workDirectory,
         Func<int, Task> progress, CancellationToken ct)
@@ -55,34 +61,85 @@ public sealed class TrainingPipeline(BlobStore blobs, Recognizers recognizers, P
         Directory.CreateDirectory(artifact);
         var stages = new StageTimer();
 
-        // 1. Text: the same normalization as scoring.
-        var lines = new List<string>();
-        foreach (var data in training)
-            lines.AddRange(ReadTranscript(data, "Training").Select(TranscriptNormalizer.Normalize).Where(l => l.Length > 0));
-        if (lines.Count == 0) throw new TrainingFailure("Training text has no words after normalization");
+        // 1. Text: the training transcripts streamed into one file of normalized sentences (the
+        // same normalization as scoring), never held whole; the distinct words counted on the way.
+        var textPath = Path.Combine(workDirectory, "text.txt");
+        long sentences;
+        IReadOnlyList<string> distinctWords;
+        using (var corpus = new NormalizedCorpus(textPath))
+        {
+            var totalBytes = Math.Max(1, training.Sum(d => TranscriptBytes(d)));
+            var doneBytes = 0L;
+            await StageAsync(report =>
+            {
+                foreach (var data in training)
+                {
+                    var bytes = TranscriptBytes(data);
+                    AppendTranscript(corpus, data, "Training", f => report((doneBytes + f * bytes) / totalBytes), ct);
+                    doneBytes += bytes;
+                }
+            }, 0, 10, progress, ct);
+            if (corpus.Words == 0) throw new TrainingFailure("Training text has no words after normalization");
+            sentences = corpus.Sentences;
+            distinctWords = corpus.DistinctWords();
+        }
         stages.End("text");
-        await progress(10);
 
-        // 2. Lexicon: the words the base dictionary lacks, pronounced by the model trained on it (espeak-ng where it cannot).
+        // 2. Lexicon: the words the base dictionary lacks, each pronounced once by the model trained
+        // on it (espeak-ng where it cannot).
         var baseDictionary = PronouncingDictionary.Load(settings.DictionaryPath);
-        var extension = await LexiconBuilder.ExtendAsync(lines, baseDictionary, await pronouncers.ForAsync(settings, baseDictionary, ct), ct);
+        var extension = await LexiconBuilder.ExtendWithWordsAsync(distinctWords, baseDictionary,
+            await pronouncers.ForAsync(settings, baseDictionary, ct), ct);
+        distinctWords = [];
         PronouncingDictionary.Write(Path.Combine(artifact, DictionaryFile), extension.NewWords);
         stages.End("lexicon");
-        await progress(25);
+        await progress(12);
 
-        // 3. Domain language model.
-        var estimate = KneserNeyEstimator.Estimate(lines, Order);
+        // 3. Domain language model. A small text chooses the weight by cross-validation over all of
+        // it (step 4); a large one holds out an even sample of at most HeldOutSentences sentences,
+        // which the model does not see and the weight is chosen on.
+        var modelTextPath = textPath;
+        string? heldOutPath = null;
+        if (sentences > HeldOutSentences)
+        {
+            modelTextPath = Path.Combine(workDirectory, "model-text.txt");
+            heldOutPath = Path.Combine(workDirectory, "held-out.txt");
+            var stride = (int)((sentences + HeldOutSentences - 1) / HeldOutSentences);
+            await Task.Run(() => NormalizedCorpus.Split(textPath, stride, modelTextPath, heldOutPath, ct), ct);
+            File.Delete(textPath);
+        }
         var arpaPath = Path.Combine(artifact, ArpaFile);
-        ArpaWriter.Write(estimate.Model, arpaPath);
-        double? testTextPerplexity = null;
-        var testLines = testTexts.SelectMany(d => ReadTranscript(d, "Test")).ToList();
-        if (testLines.Count > 0) testTextPerplexity = Perplexity.Measure(estimate.Model, testLines).ExcludingOovs;
+        var languageModel = await StageAsync(report =>
+        {
+            using var text = new FileStream(modelTextPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
+            var estimate = KneserNeyEstimator.Estimate(text, Order, new EstimationOptions
+            {
+                MemoryBudgetBytes = options.MemoryBudgetMegabytes * (1L << 20),
+                TemporaryDirectory = workDirectory,
+                Progress = f => report(0.8 * f),
+                CancellationToken = ct,
+            });
+            ct.ThrowIfCancellationRequested();
+            ArpaWriter.Write(estimate.Model, arpaPath);
+            double? testTextPerplexity = null;
+            var testLines = testTexts.SelectMany(d => ReadTranscript(d, "Test"));
+            var measured = Perplexity.Measure(estimate.Model, testLines);
+            if (measured.Tokens > 0) testTextPerplexity = measured.ExcludingOovs;
+            // The summary only: the model itself is large, and is read from its file from here on.
+            return (NGrams: Enumerable.Range(1, Order).Select(o => (long)estimate.Model.NGramCount(o)).ToList(),
+                estimate.Sentences, estimate.Words, TestTextPerplexity: testTextPerplexity);
+        }, 12, 40, progress, ct);
         stages.End("language_model");
-        await progress(40);
 
         // 4. Interpolation weight: lowest perplexity of held-out training text under base + domain.
-        ct.ThrowIfCancellationRequested();
-        WeightChoice? choice = lines.Count >= 2 ? InterpolationWeight.ChooseByCrossValidation(settings, lines, Order) : null;
+        var choice = await StageAsync(_ =>
+        {
+            if (heldOutPath is not null)
+                return InterpolationWeight.ChooseByPerplexity(settings, arpaPath, TranscriptNormalizer.ReadLines(heldOutPath), ct: ct);
+            if (sentences < 2) return null;
+            var lines = TranscriptNormalizer.ReadLines(textPath).ToList(); // at most HeldOutSentences
+            return InterpolationWeight.ChooseByCrossValidation(settings, lines, Order, ct: ct);
+        }, 40, 50, progress, ct);
         var weight = choice?.Weight ?? 0.5;
         await File.WriteAllTextAsync(Path.Combine(artifact, ModelFile),
             JsonSerializer.Serialize(new TrainedModelFile(model.Language, Order, weight), EvaluationReport.Json), ct);
@@ -112,12 +169,11 @@ public sealed class TrainingPipeline(BlobStore blobs, Recognizers recognizers, P
         stages.End("metrics");
 
         var report = new EvaluationReport(modelId, jobId, Clock.UtcNow().ToString("yyyy-MM-ddTHH:mm:ssZ"), evaluationSource,
-            weight, choice is null ? "default" : "cross_validation",
+            weight, choice is null ? "default" : heldOutPath is null ? "cross_validation" : "held_out_sample",
             choice?.Candidates.Select(c => new WeightPerplexity(c.Weight, Math.Round(c.Perplexity, 3))).ToList() ?? [],
-            new LanguageModelSummary(Order, Enumerable.Range(1, Order).Select(o => (long)estimate.Model.NGramCount(o)).ToList(),
-                estimate.Sentences, estimate.Words,
+            new LanguageModelSummary(Order, languageModel.NGrams, languageModel.Sentences, languageModel.Words,
                 choice?.Candidates.FirstOrDefault(c => c.Weight == weight)?.Perplexity is { } p ? Math.Round(p, 3) : null,
-                testTextPerplexity is { } t ? Math.Round(t, 3) : null),
+                languageModel.TestTextPerplexity is { } t ? Math.Round(t, 3) : null),
             extension.NewWords.Select(w => new NewWord(w.Word, string.Join(' ', w.Phones), extension.SourceOf[w.Word])).ToList(),
             extension.Unpronounceable, metrics, stages.Seconds, utterances);
         await File.WriteAllTextAsync(Path.Combine(artifact, EvaluationFile), JsonSerializer.Serialize(report, EvaluationReport.Json), ct);
@@ -132,11 +188,29 @@ public sealed class TrainingPipeline(BlobStore blobs, Recognizers recognizers, P
         return Enumerable.Range(0, count).Select(k => pairs[(int)((k + 0.5) * pairs.Count / count)]).ToList();
     }
 
-    IReadOnlyList<string> ReadTranscript(TrainingDataSet data, string role)
+    IReadOnlyList<string> ReadTranscript(TrainingDataSet data, string role) =>
+        ReadingTranscript(data, role, () => TranscriptNormalizer.ReadLines(blobs.FullPath(data.TranscriptBlob)).ToList());
+
+    void AppendTranscript(NormalizedCorpus corpus, TrainingDataSet data, string role, Action<double> progress, CancellationToken ct) =>
+        ReadingTranscript(data, role, () =>
+        {
+            using var text = new FileStream(blobs.FullPath(data.TranscriptBlob), FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
+            corpus.Append(text, progress, ct);
+            return true;
+        });
+
+    long TranscriptBytes(TrainingDataSet data)
+    {
+        var file = new FileInfo(blobs.FullPath(data.TranscriptBlob));
+        return file.Exists ? file.Length : 0;
+    }
+
+    /// <summary>A stored transcript read by <paramref name="read"/>, its failures in words a user can act on.</summary>
+    static T ReadingTranscript<T>(TrainingDataSet data, string role, Func<T> read)
     {
         try
         {
-            return TranscriptNormalizer.ReadLines(blobs.FullPath(data.TranscriptBlob)).ToList();
+            return read();
         }
         catch (TranscriptEncodingException)
         {
@@ -148,12 +222,46 @@ public sealed class TrainingPipeline(BlobStore blobs, Recognizers recognizers, P
         }
     }
 
+    /// <summary>
+    /// Runs a stage's work on a thread of its own while this one moves `training_progress` from
+    /// <paramref name="from"/> towards <paramref name="to"/> as the work reports its fraction done
+    /// (at most once a second), so that a long stage shows it is moving.
+    /// </summary>
+    static async Task<T> StageAsync<T>(Func<Action<double>, T> work, int from, int to, Func<int, Task> progress, CancellationToken ct)
+    {
+        var fraction = 0.0;
+        var task = Task.Run(() => work(f => Volatile.Write(ref fraction, Math.Clamp(f, 0, 1))), ct);
+        var reported = from;
+        while (!task.IsCompleted)
+        {
+            await Task.WhenAny(task, Task.Delay(TimeSpan.FromSeconds(1), CancellationToken.None));
+            var percent = from + (int)((to - from) * Volatile.Read(ref fraction));
+            if (percent > reported && !task.IsCompleted)
+            {
+                await progress(percent);
+                reported = percent;
+            }
+        }
+        var result = await task;
+        await progress(to);
+        return result;
+    }
+
+    static Task StageAsync(Action<Action<double>> work, int from, int to, Func<int, Task> progress, CancellationToken ct) =>
+        StageAsync(report =>
+        {
+            work(report);
+            return true;
+        }, from, to, progress, ct);
+
     async Task<Dictionary<long, string>> DecodeAllAsync(DecoderPool pool, List<TrainingDataSet> evaluation, int from, int to,
         Func<int, Task> progress, CancellationToken ct)
     {
         using var _ = pool;
         var hypotheses = new System.Collections.Concurrent.ConcurrentDictionary<long, string>();
         var done = 0;
+        var reported = from;
+        using var reporting = new SemaphoreSlim(1);
         await Parallel.ForEachAsync(evaluation, new ParallelOptions { MaxDegreeOfParallelism = DecodersPerModel, CancellationToken = ct },
             async (data, token) =>
             {
@@ -165,7 +273,21 @@ public sealed class TrainingPipeline(BlobStore blobs, Recognizers recognizers, P
                 {
                     throw new TrainingFailure($"{(data.Kind == DataSetKind.Test ? "Test" : "Training")} audio '{data.AudioFileName}' could not be decoded");
                 }
-                Interlocked.Increment(ref done);
+                // Progress after each file, never backwards (two decoders finish in any order).
+                await reporting.WaitAsync(token);
+                try
+                {
+                    var percent = from + (to - from) * ++done / evaluation.Count;
+                    if (percent > reported && percent < to)
+                    {
+                        await progress(percent);
+                        reported = percent;
+                    }
+                }
+                finally
+                {
+                    reporting.Release();
+                }
             });
         await progress(to);
         return new Dictionary<long, string>(hypotheses);

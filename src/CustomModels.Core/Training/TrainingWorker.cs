@@ -5,6 +5,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using CustomModels.Speech.LanguageModel;
 
 namespace CustomModels.Core.Training;
 
@@ -13,13 +14,26 @@ public sealed record TrainingWorkerOptions
     /// <summary>How long a claim holds without renewal; a dead worker's job is taken over after this.</summary>
     public TimeSpan Lease { get; init; } = TimeSpan.FromSeconds(30);
     public TimeSpan PollInterval { get; init; } = TimeSpan.FromSeconds(1);
+    /// <summary>How often a running training looks whether it was cancelled or its model deleted (API.md: it stops within 5 s).</summary>
+    public TimeSpan CancelCheckInterval { get; init; } = TimeSpan.FromSeconds(1);
     public int MaxAttempts { get; init; } = 3;
+
+    /// <summary>
+    /// Memory for counting a training text's n-grams (CUSTOMMODELS_TRAINING_MEMORY_MB); beyond it
+    /// sorted runs spill to the job's work folder. The trained model does not depend on it.
+    /// </summary>
+    public int MemoryBudgetMegabytes { get; init; } = EstimationOptions.DefaultMemoryBudgetMegabytes;
 
     public static TrainingWorkerOptions FromEnvironment() => new()
     {
         Lease = Environment.GetEnvironmentVariable("CUSTOMMODELS_TRAINING_LEASE_SECONDS") is { } s && int.TryParse(s, out var seconds) && seconds > 0
             ? TimeSpan.FromSeconds(seconds)
             : TimeSpan.FromSeconds(30),
+        MemoryBudgetMegabytes = Environment.GetEnvironmentVariable("CUSTOMMODELS_TRAINING_MEMORY_MB") is { Length: > 0 } mb
+            ? int.TryParse(mb, out var megabytes) && megabytes >= 1
+                ? megabytes
+                : throw new InvalidOperationException($"CUSTOMMODELS_TRAINING_MEMORY_MB must be a whole number of megabytes, at least 1 (is '{mb}')")
+            : EstimationOptions.DefaultMemoryBudgetMegabytes,
     };
 }
 
@@ -48,6 +62,7 @@ public sealed class TrainingWorker(IServiceScopeFactory scopes, TrainingPipeline
         log.LogInformation("Training model {ModelId} (job {JobId}, attempt {Attempt})", job.TargetId, job.Id, job.Attempts);
         using var jobCancel = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
         using var renewal = JobQueue.Training.RenewUntilDone(scopes, job.Id, owner, options.Lease, jobCancel, log);
+        using var watch = JobQueue.Training.CancelWhenLost(scopes, job.Id, owner, options.CancelCheckInterval, jobCancel, log);
         var work = Path.Combine(blobs.FullPath(BlobStore.ModelFolder(job.TargetId)), "work", job.Id.ToString());
         blobs.DeleteQuietly(work); // a previous attempt's leftovers
         try
@@ -67,7 +82,7 @@ public sealed class TrainingWorker(IServiceScopeFactory scopes, TrainingPipeline
         }
         catch (OperationCanceledException)
         {
-            log.LogInformation("Training job {JobId} stopped: its model was deleted or its lease lost", job.Id);
+            log.LogInformation("Training job {JobId} stopped: it was cancelled, its model deleted, or its lease lost", job.Id);
         }
         catch (Exception e)
         {

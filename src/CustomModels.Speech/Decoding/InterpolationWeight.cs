@@ -27,10 +27,10 @@ public static class InterpolationWeight
     /// <param name="domainArpaPath">A domain model estimated without <paramref name="heldOutSentences"/>.</param>
     /// <param name="heldOutSentences">Text the domain model did not see; normalized here.</param>
     public static WeightChoice ChooseByPerplexity(DecoderSettings settings, string domainArpaPath,
-        IEnumerable<string> heldOutSentences, IReadOnlyList<double>? candidates = null)
+        IEnumerable<string> heldOutSentences, IReadOnlyList<double>? candidates = null, CancellationToken ct = default)
     {
         using var scorer = new HeldOutScorer(settings, candidates ?? DefaultCandidates);
-        scorer.Add(domainArpaPath, heldOutSentences);
+        scorer.Add(domainArpaPath, heldOutSentences, ct);
         return scorer.Choose();
     }
 
@@ -41,7 +41,7 @@ public static class InterpolationWeight
     /// and the weights are ranked by the perplexity summed over all held-out folds.
     /// </summary>
     public static WeightChoice ChooseByCrossValidation(DecoderSettings settings, IReadOnlyList<string> trainingLines,
-        int order = KneserNeyEstimator.DefaultOrder, int folds = 5, IReadOnlyList<double>? candidates = null)
+        int order = KneserNeyEstimator.DefaultOrder, int folds = 5, IReadOnlyList<double>? candidates = null, CancellationToken ct = default)
     {
         var lines = trainingLines.Where(line => TranscriptNormalizer.Words(line).Count > 0).ToList();
         if (lines.Count < 2) throw new ArgumentException("at least two lines of training text are needed to choose a weight", nameof(trainingLines));
@@ -54,8 +54,9 @@ public static class InterpolationWeight
             {
                 var heldOut = lines.Where((_, i) => i % folds == fold).ToList();
                 var rest = lines.Where((_, i) => i % folds != fold).ToList();
+                ct.ThrowIfCancellationRequested();
                 ArpaWriter.Write(KneserNeyEstimator.Estimate(rest, order).Model, arpaPath);
-                scorer.Add(arpaPath, heldOut);
+                scorer.Add(arpaPath, heldOut, ct);
             }
         }
         finally
@@ -87,7 +88,7 @@ public static class InterpolationWeight
             _baseModel = SpeechDecoder.ReadLanguageModel(_config, settings.LanguageModelPath, _logMath.DangerousGetHandle());
         }
 
-        public void Add(string domainArpaPath, IEnumerable<string> heldOutSentences)
+        public void Add(string domainArpaPath, IEnumerable<string> heldOutSentences, CancellationToken ct)
         {
             var sentences = heldOutSentences.Select(TranscriptNormalizer.Words).Where(words => words.Count > 0).ToList();
             using var domainModel = SpeechDecoder.ReadLanguageModel(_config, domainArpaPath, _logMath.DangerousGetHandle());
@@ -97,7 +98,7 @@ public static class InterpolationWeight
                 var weight = _candidates[i];
                 if (ngram_model_set_interp(set, SpeechDecoder.InterpolatedModelNames, [(float)(1 - weight), (float)weight]) == IntPtr.Zero)
                     throw new DecoderException("the language models could not be interpolated");
-                var (logProbability, scoredWords, outOfVocabulary) = Score(set, _logMath.DangerousGetHandle(), sentences);
+                var (logProbability, scoredWords, outOfVocabulary) = Score(set, _logMath.DangerousGetHandle(), sentences, ct);
                 _logProbabilities[i] += logProbability;
                 // The same words are scored at every weight: count them once.
                 if (i == 0) { _scoredWords += scoredWords; _outOfVocabulary += outOfVocabulary; }
@@ -122,34 +123,43 @@ public static class InterpolationWeight
         }
     }
 
+    /// <summary>
+    /// The most history words ever passed to sphinxbase, which itself uses only a model's order − 1
+    /// of them: a long sentence costs the same per word as a short one.
+    /// </summary>
+    private const int MaxHistory = PackedNGram.MaxOrder - 1;
+
     /// <summary>Natural-log probability of the sentences, each from &lt;s&gt; to &lt;/s&gt;; words no model knows are skipped and break the history, as SRILM's ppl does.</summary>
     private static (double LogProbability, int ScoredWords, int OutOfVocabulary) Score(SafeNgramModelHandle model,
-        IntPtr logMath, List<IReadOnlyList<string>> sentences)
+        IntPtr logMath, List<IReadOnlyList<string>> sentences, CancellationToken ct)
     {
         var unknown = ngram_unknown_wid(model);
         var sentenceStart = ngram_wid(model, "<s>");
         var sentenceEnd = ngram_wid(model, "</s>");
         double total = 0;
         int scoredWords = 0, outOfVocabulary = 0;
-        var history = new List<int>();
-        foreach (var sentence in sentences)
+        var recentFirst = new int[MaxHistory]; // most recent word first, as sphinxbase expects
+        for (var s = 0; s < sentences.Count; s++)
         {
-            history.Clear();
-            history.Add(sentenceStart);
-            foreach (var wordId in sentence.Select(word => ngram_wid(model, word)).Append(sentenceEnd))
+            if (s % 1024 == 0) ct.ThrowIfCancellationRequested();
+            var sentence = sentences[s];
+            recentFirst[0] = sentenceStart;
+            var historyLength = 1;
+            for (var w = 0; w <= sentence.Count; w++)
             {
+                var wordId = w < sentence.Count ? ngram_wid(model, sentence[w]) : sentenceEnd;
                 if (wordId == unknown || wordId == NgramInvalidWordId)
                 {
                     outOfVocabulary++;
-                    history.Clear();
+                    historyLength = 0;
                     continue;
                 }
-                // Most recent word first, as sphinxbase expects.
-                var recentFirst = Enumerable.Reverse(history).ToArray();
-                var probability = ngram_ng_prob(model, wordId, recentFirst, recentFirst.Length, out _);
+                var probability = ngram_ng_prob(model, wordId, recentFirst, historyLength, out _);
                 total += logmath_log_to_ln(logMath, probability);
                 scoredWords++;
-                history.Add(wordId);
+                historyLength = Math.Min(historyLength + 1, MaxHistory);
+                Array.Copy(recentFirst, 0, recentFirst, 1, historyLength - 1);
+                recentFirst[0] = wordId;
             }
         }
         return (total, scoredWords, outOfVocabulary);

@@ -10,9 +10,17 @@ namespace CustomModels.Speech.LanguageModel;
 internal sealed class OrderCounts<TKey>(int order, TKey[] keys, long[] counts, int[]? suffixIndexes = null)
 {
     public int Order { get; } = order;
-    public TKey[] Keys { get; } = keys;
-    public long[] Counts { get; } = counts;
-    public int[]? SuffixIndexes { get; } = suffixIndexes;
+    public TKey[] Keys { get; private set; } = keys;
+    public long[] Counts { get; private set; } = counts;
+    public int[]? SuffixIndexes { get; private set; } = suffixIndexes;
+
+    // The stages after counting each need only some of these arrays; releasing each as soon as
+    // its last reader is done keeps a large model's peak memory near the size of the model itself.
+    public void ReleaseCounts() => Counts = [];
+
+    public void ReleaseSuffixIndexes() => SuffixIndexes = null;
+
+    public void ReleaseKeys() => Keys = [];
 
     public CountsOfCounts CountsOfCounts()
     {

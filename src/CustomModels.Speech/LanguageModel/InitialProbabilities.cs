@@ -6,10 +6,13 @@ namespace CustomModels.Speech.LanguageModel;
 internal sealed class UninterpolatedOrder<TKey>(double[] probabilities, double[] contextGammas, TKey[] contexts, double[] gammas)
 {
     /// <summary>u(w | context) for each n-gram, parallel to <see cref="OrderCounts{TKey}.Keys"/>.</summary>
-    public double[] Probabilities { get; } = probabilities;
+    public double[] Probabilities { get; private set; } = probabilities;
 
     /// <summary>γ(context) of each n-gram's context, parallel to <see cref="OrderCounts{TKey}.Keys"/>.</summary>
-    public double[] ContextGammas { get; } = contextGammas;
+    public double[] ContextGammas { get; private set; } = contextGammas;
+
+    /// <summary>Once the interpolated probabilities are computed, only the contexts' γ are still read.</summary>
+    public void ReleaseProbabilities() => (Probabilities, ContextGammas) = ([], []);
 
     /// <summary>Every distinct context of this order, sorted, with its γ: the backoffs of the order below.</summary>
     public TKey[] Contexts { get; } = contexts;

@@ -11,6 +11,7 @@ namespace CustomModels.Speech.LanguageModel;
 /// not seen after c the formula leaves γ(c) p(w | shorter c), which is exactly what a backoff
 /// model computes, so the ARPA model is the interpolated model. &lt;s&gt; is only ever a context:
 /// its probability is written as −99, as in SRILM's ARPA files.
+/// Consumes its input: each array is released once read for the last time.
 /// </summary>
 internal static class Interpolate
 {
@@ -30,6 +31,7 @@ internal static class Interpolate
             unigramProbabilities[i] = initial[0].Probabilities[i] + initial[0].ContextGammas[i] * uniform;
         }
         probabilities[0] = unigramProbabilities;
+        initial[0].ReleaseProbabilities();
 
         for (var n = 2; n <= order; n++)
         {
@@ -41,6 +43,8 @@ internal static class Interpolate
                 current[i] = initial[n - 1].Probabilities[i] + initial[n - 1].ContextGammas[i] * lower[suffixIndexes[i]];
             }
             probabilities[n - 1] = current;
+            initial[n - 1].ReleaseProbabilities();
+            counts[n - 1].ReleaseSuffixIndexes();
         }
 
         for (var n = 1; n <= order; n++)
@@ -78,6 +82,8 @@ internal static class Interpolate
                 }
             }
             sections[n - 1] = new NGramSection(packed, logProbabilities, logBackoffs);
+            probabilities[n - 1] = null!;
+            counts[n - 1].ReleaseKeys();
         }
         return new BackoffLanguageModel(vocabulary, sections);
     }

@@ -18,11 +18,16 @@ public static class LexiconBuilder
 {
     /// <param name="sentences">Training text, one or more sentences per item; normalized here.</param>
     /// <param name="pronouncers">Asked in order; each only for the words the ones before it could not pronounce.</param>
-    public static async Task<LexiconExtension> ExtendAsync(IEnumerable<string> sentences,
+    public static Task<LexiconExtension> ExtendAsync(IEnumerable<string> sentences,
+        PronouncingDictionary baseDictionary, IReadOnlyList<IPronouncer> pronouncers, CancellationToken cancellationToken = default) =>
+        ExtendWithWordsAsync(sentences.SelectMany(TranscriptNormalizer.Words), baseDictionary, pronouncers, cancellationToken);
+
+    /// <param name="words">Normalized words (as <see cref="TranscriptNormalizer.Words"/> gives them), repeated or not: each new one is pronounced once.</param>
+    /// <param name="pronouncers">Asked in order; each only for the words the ones before it could not pronounce.</param>
+    public static async Task<LexiconExtension> ExtendWithWordsAsync(IEnumerable<string> words,
         PronouncingDictionary baseDictionary, IReadOnlyList<IPronouncer> pronouncers, CancellationToken cancellationToken = default)
     {
-        var missing = sentences
-            .SelectMany(TranscriptNormalizer.Words)
+        var missing = words
             .Where(word => !baseDictionary.Contains(word))
             .Distinct(StringComparer.OrdinalIgnoreCase)
             .Order(StringComparer.Ordinal)

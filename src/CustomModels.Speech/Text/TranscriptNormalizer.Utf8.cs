@@ -45,9 +45,14 @@ public static partial class TranscriptNormalizer
     /// checked to be UTF-8; <see cref="DecodeLine"/> does that) go to <paramref name="action"/>,
     /// for readers that can use most lines as bytes.
     /// </summary>
-    internal static void ForEachLine(Stream stream, Utf8LineAction action)
+    /// <param name="maxLineBytes">
+    /// A longer line is cut after the last space or tab within this many bytes (or, when it has
+    /// none there, at the limit, on a character boundary) and goes on as the next line: a reader of
+    /// sentences then never holds, or works on, more than this of one line at a time.
+    /// </param>
+    internal static void ForEachLine(Stream stream, Utf8LineAction action, int maxLineBytes = int.MaxValue)
     {
-        var lines = new Utf8LineSplitter(stream, 256 * 1024);
+        var lines = new Utf8LineSplitter(stream, 256 * 1024, maxLineBytes);
         while (lines.TryNext(out var start, out var length, out var offset))
             action(lines.Buffer.AsSpan(start, length), offset);
     }
@@ -56,9 +61,9 @@ public static partial class TranscriptNormalizer
     /// Cuts a stream into lines ("\n" or "\r\n", a leading byte order mark dropped) in one growing
     /// buffer: each line is a range of <see cref="Buffer"/>, valid until the next call.
     /// </summary>
-    private sealed class Utf8LineSplitter(Stream stream, int bufferSize)
+    private sealed class Utf8LineSplitter(Stream stream, int bufferSize, int maxLineBytes = int.MaxValue)
     {
-        public byte[] Buffer { get; private set; } = new byte[bufferSize];
+        public byte[] Buffer { get; private set; } = new byte[Math.Min(bufferSize, Math.Max(maxLineBytes, 16))];
         int filled;
         long bufferOffset;           // offset in the stream of Buffer[0]
         int start;                   // first byte of the current line in Buffer
@@ -79,6 +84,14 @@ public static partial class TranscriptNormalizer
                     offset = bufferOffset + lineStart;
                     return true;
                 }
+                if (filled - start >= maxLineBytes)
+                {
+                    lineStart = start;
+                    length = CutLength(Buffer.AsSpan(start, maxLineBytes));
+                    start += length;
+                    offset = bufferOffset + lineStart;
+                    return true;
+                }
                 if (ended)
                 {
                     (lineStart, length, offset) = (0, 0, 0);
@@ -90,7 +103,7 @@ public static partial class TranscriptNormalizer
                 bufferOffset += start;
                 filled -= start;
                 start = 0;
-                if (filled == Buffer.Length)
+                if (filled == Buffer.Length && filled < maxLineBytes)
                 {
                     var larger = Buffer;
                     Array.Resize(ref larger, larger.Length * 2);
@@ -106,6 +119,21 @@ public static partial class TranscriptNormalizer
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// Where to cut a line that is longer than <paramref name="head"/>: after its last space or tab
+    /// (words stay whole, and no number, apostrophe or hyphenated word spans a space), else before
+    /// the last character that starts in it (a UTF-8 sequence stays whole).
+    /// </summary>
+    private static int CutLength(ReadOnlySpan<byte> head)
+    {
+        var blank = head.LastIndexOfAny((byte)' ', (byte)'\t');
+        if (blank >= 0) return blank + 1;
+        var lead = head.Length - 1;
+        while (lead > 0 && (head[lead] & 0xC0) == 0x80) lead--;
+        var sequenceLength = head[lead] switch { < 0xC0 => 1, < 0xE0 => 2, < 0xF0 => 3, _ => 4 };
+        return lead + sequenceLength <= head.Length || lead == 0 ? head.Length : lead;
     }
 
     /// <summary>

@@ -249,10 +249,9 @@ public class KneserNeyEstimatorStreamTests
             string.Join(' ', Enumerable.Range(0, random.Next(3, 15)).Select(_ => "w" + Word((int)(20_000 * Math.Pow(random.NextDouble(), 3))))));
         var text = System.Text.Encoding.UTF8.GetBytes(string.Join('\n', sentences));
 
-        var single = KneserNeyEstimator.Estimate(new MemoryStream(text), order, Parallelism.SingleThreaded);
-        var parallel = KneserNeyEstimator.Estimate(new MemoryStream(text), order, Parallelism.Threads(2));
+        var single = KneserNeyEstimator.Estimate(new MemoryStream(text), order, new EstimationOptions(), Parallelism.SingleThreaded);
+        var parallel = KneserNeyEstimator.Estimate(new MemoryStream(text), order, new EstimationOptions(), Parallelism.Threads(2));
 
-        Assert.True(text.Length > CorpusCount.MinParallelBytes, $"{text.Length} bytes"); // read in two halves
         Assert.True(single.Model.NGramCount(order) > 65_536, $"{single.Model.NGramCount(order)} {order}-grams");
         Assert.True(single.Model.Vocabulary.Count > 4096, $"{single.Model.Vocabulary.Count} words");
         Assert.Equal(Arpa(single.Model), Arpa(parallel.Model));
@@ -260,19 +259,74 @@ public class KneserNeyEstimatorStreamTests
         Assert.Equal(ArpaBytes(single.Model, Parallelism.SingleThreaded), ArpaBytes(single.Model, Parallelism.Threads(2)));
     }
 
-    [Fact]
-    public void A_bad_byte_in_the_second_half_of_a_text_read_on_two_threads_is_reported_at_its_offset()
+    [Theory]
+    [InlineData(3)]
+    [InlineData(5)] // 128-bit keys
+    public void The_arpa_is_the_same_whether_the_counts_fit_the_memory_budget_or_are_spilled_in_runs(int order)
     {
-        var line = "the cat sat on the mat\n"u8.ToArray();
-        var lines = (int)(CorpusCount.MinParallelBytes / line.Length) * 2;
-        var text = new byte[line.Length * lines];
-        for (var i = 0; i < lines; i++) line.CopyTo(text, i * line.Length);
-        var badByte = text.Length * 3 / 4 + 5;
-        text[badByte] = 0xFF;
+        var text = System.Text.Encoding.UTF8.GetBytes(string.Join('\n', KneserNeyEstimatorTests.GeneratedCorpus(20_000, 23)));
+        var runs = Path.Combine(Path.GetTempPath(), $"lm-budget-test-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(runs);
+        try
+        {
+            var inMemory = KneserNeyEstimator.Estimate(new MemoryStream(text), order, new EstimationOptions { TemporaryDirectory = runs });
+            var spilled = KneserNeyEstimator.Estimate(new MemoryStream(text), order,
+                new EstimationOptions { MemoryBudgetBytes = 64 * 1024, TemporaryDirectory = runs });
 
-        var error = Assert.Throws<CustomModels.Speech.Text.TranscriptEncodingException>(() =>
-            KneserNeyEstimator.Estimate(new MemoryStream(text), 3, Parallelism.Threads(2)));
-        Assert.Equal(badByte, error.ByteOffset);
+            Assert.Equal(0, inMemory.SpilledRuns);
+            Assert.True(spilled.SpilledRuns > 10, $"{spilled.SpilledRuns} runs");
+            Assert.Equal(ArpaBytes(inMemory.Model, Parallelism.SingleThreaded), ArpaBytes(spilled.Model, Parallelism.SingleThreaded));
+            Assert.Empty(Directory.EnumerateFileSystemEntries(runs)); // the runs are removed
+        }
+        finally
+        {
+            Directory.Delete(runs, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void Estimation_stops_when_cancelled_and_leaves_no_runs_behind()
+    {
+        var text = System.Text.Encoding.UTF8.GetBytes(string.Join('\n', KneserNeyEstimatorTests.GeneratedCorpus(50_000, 29)));
+        var runs = Path.Combine(Path.GetTempPath(), $"lm-cancel-test-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(runs);
+        using var cancel = new CancellationTokenSource();
+        var reported = new List<double>();
+        try
+        {
+            Assert.Throws<OperationCanceledException>(() => KneserNeyEstimator.Estimate(new MemoryStream(text), 3, new EstimationOptions
+            {
+                MemoryBudgetBytes = 64 * 1024,
+                TemporaryDirectory = runs,
+                CancellationToken = cancel.Token,
+                // Cancelled once counting (the second pass, after 0.2) is under way.
+                Progress = fraction =>
+                {
+                    reported.Add(fraction);
+                    if (fraction > 0.3) cancel.Cancel();
+                },
+            }));
+            Assert.Contains(reported, f => f is > 0 and < 0.2); // progress moves inside the reading pass
+            Assert.Empty(Directory.EnumerateFileSystemEntries(runs));
+        }
+        finally
+        {
+            Directory.Delete(runs, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void A_line_longer_than_a_sentence_is_cut_between_words_into_several()
+    {
+        // 200,000 words on one line: cut into sentences of at most 16 KiB, between words, so every
+        // word is still a word of the model and the count of sentences says where it was cut.
+        var line = string.Join(' ', Enumerable.Range(0, 200_000).Select(i => i % 3 == 0 ? "alpha" : i % 3 == 1 ? "beta" : "gamma"));
+        var estimate = KneserNeyEstimator.Estimate(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(line + "\nshort line\n")), 3);
+
+        Assert.Equal(200_002, estimate.Words);
+        var fewestPieces = (line.Length + SentenceSource.MaxSentenceBytes - 1) / SentenceSource.MaxSentenceBytes;
+        Assert.InRange(estimate.Sentences, fewestPieces + 1, fewestPieces + 2); // each cut may fall a word short of the limit
+        Assert.Equal(["</s>", "<s>", "<unk>", "alpha", "beta", "gamma", "line", "short"], estimate.Model.Vocabulary.Order(StringComparer.Ordinal));
     }
 
     [Fact]
