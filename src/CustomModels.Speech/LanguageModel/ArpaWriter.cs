@@ -16,6 +16,9 @@ public static class ArpaWriter
     /// <summary>N-grams formatted per task: small enough to share the work between cores, large enough to be worth a task.</summary>
     private const int ChunkSize = 16 * 1024;
 
+    /// <summary>How many formatted chunks per formatting thread may wait for the writer.</summary>
+    private const int ChunksAheadPerThread = 4;
+
     public static void Write(BackoffLanguageModel model, string path)
     {
         using var stream = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 1 << 16);
@@ -80,12 +83,22 @@ public static class ArpaWriter
         else
         {
             var ready = chunks.Select(_ => new ManualResetEventSlim()).ToArray();
+            // Formatting may run only a few chunks ahead of the writing: the formatted text of a
+            // large model, piled up while a slow disk writes, would take as much memory as the file.
+            using var ahead = new SemaphoreSlim(ChunksAheadPerThread * parallelism.ThreadCount);
             var next = -1;
             var formatting = Task.Run(() => parallelism.For(0, parallelism.ThreadCount, _ =>
             {
                 var numbers = new NumberTexts();
-                for (var c = Interlocked.Increment(ref next); c < chunks.Count; c = Interlocked.Increment(ref next))
+                while (true)
                 {
+                    ahead.Wait();
+                    var c = Interlocked.Increment(ref next);
+                    if (c >= chunks.Count)
+                    {
+                        ahead.Release(); // the other threads see the end too
+                        return;
+                    }
                     try
                     {
                         FormatChunk(c, numbers);
@@ -104,12 +117,17 @@ public static class ArpaWriter
                     ready[c].Wait();
                     if (formatted[c] is null) break; // formatting failed: its exception is thrown below
                     WriteChunk(c);
+                    ahead.Release();
                 }
                 written = true;
             }
             finally
             {
-                if (!written) Interlocked.Exchange(ref next, chunks.Count); // writing failed: stop formatting
+                if (!written)
+                {
+                    Interlocked.Exchange(ref next, chunks.Count); // writing failed: stop formatting
+                    ahead.Release(parallelism.ThreadCount);
+                }
             }
             formatting.GetAwaiter().GetResult();
             foreach (var signal in ready) signal.Dispose();

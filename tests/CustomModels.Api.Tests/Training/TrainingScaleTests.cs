@@ -4,6 +4,8 @@ using System.Text.Json.Nodes;
 using CustomModels.Api.Tests.Infrastructure;
 using CustomModels.Core.Data;
 using CustomModels.Core.Jobs;
+using CustomModels.Speech.Decoding;
+using CustomModels.Speech.Lexicon;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -21,12 +23,18 @@ public sealed class TrainingScaleTests(SqliteService fixture) : IClassFixture<Sq
 
     string ModelFolder(long id) => Path.Combine(service.Storage.DataDirectory, "models", id.ToString());
 
-    /// <summary>About 30 MB of sentences over 60,000 made-up words (Zipf-distributed), the same every time.</summary>
+    /// <summary>
+    /// About 30 MB of sentences of dictionary words (so the lexicon has little to pronounce) with
+    /// Zipf frequencies, the same every time.
+    /// </summary>
     static readonly Lazy<string> LargeCorpus = new(() =>
     {
-        var path = Path.Combine(Path.GetTempPath(), "custom-models-scale-corpus-30mb.txt");
+        var path = Path.Combine(Path.GetTempPath(), "custom-models-scale-corpus-30mb-dictionary.txt");
         if (File.Exists(path) && new FileInfo(path).Length > 30_000_000) return path;
+        var dictionary = PronouncingDictionary.Load(DecoderSettings.Default.DictionaryPath).Entries
+            .Select(p => p.Word).Where(w => w.All(char.IsAsciiLetterLower)).Distinct().ToArray();
         var random = new Random(14);
+        random.Shuffle(dictionary);
         var text = new StringBuilder();
         using var writer = new StreamWriter(path + ".tmp", false, new UTF8Encoding(false));
         long written = 0;
@@ -37,9 +45,7 @@ public sealed class TrainingScaleTests(SqliteService fixture) : IClassFixture<Sq
             for (var w = 0; w < words; w++)
             {
                 if (w > 0) text.Append(' ');
-                var rank = (int)Math.Pow(60_000, random.NextDouble()); // roughly Zipf
-                text.Append('w');
-                for (var r = rank; r > 0; r /= 26) text.Append((char)('a' + r % 26));
+                text.Append(dictionary[(int)Math.Pow(dictionary.Length, random.NextDouble()) - 1]); // roughly Zipf
             }
             text.Append('\n');
             writer.Write(text);
