@@ -24,13 +24,13 @@ public sealed class TrainingScaleTests(SqliteService fixture) : IClassFixture<Sq
     string ModelFolder(long id) => Path.Combine(service.Storage.DataDirectory, "models", id.ToString());
 
     /// <summary>
-    /// About 30 MB of sentences of dictionary words (so the lexicon has little to pronounce) with
+    /// About 10 MB of sentences of dictionary words (so the lexicon has little to pronounce) with
     /// Zipf frequencies, the same every time.
     /// </summary>
     static readonly Lazy<string> LargeCorpus = new(() =>
     {
-        var path = Path.Combine(Path.GetTempPath(), "custom-models-scale-corpus-30mb-dictionary.txt");
-        if (File.Exists(path) && new FileInfo(path).Length > 30_000_000) return path;
+        var path = Path.Combine(Path.GetTempPath(), "custom-models-scale-corpus-10mb-dictionary.txt");
+        if (File.Exists(path) && new FileInfo(path).Length > 10_000_000) return path;
         var dictionary = PronouncingDictionary.Load(DecoderSettings.Default.DictionaryPath).Entries
             .Select(p => p.Word).Where(w => w.All(char.IsAsciiLetterLower)).Distinct().ToArray();
         var random = new Random(14);
@@ -38,7 +38,7 @@ public sealed class TrainingScaleTests(SqliteService fixture) : IClassFixture<Sq
         var text = new StringBuilder();
         using var writer = new StreamWriter(path + ".tmp", false, new UTF8Encoding(false));
         long written = 0;
-        while (written < 30_000_000)
+        while (written < 10_000_000)
         {
             text.Clear();
             var words = random.Next(4, 25);
