@@ -21,46 +21,80 @@ public sealed record ClaimedJob(long Id, long TargetId, int Attempts, string? La
 /// <summary>
 /// Job rows as a queue; the training jobs and the transcriptions are each one. A table that is a
 /// queue has the columns "Id", "State", "LeaseOwner", "LeaseExpiresAt", "Attempts", "LastError"
-/// and "FinishedAt". A worker claims the oldest row that is queued or whose lease has expired, in
-/// one atomic UPDATE … RETURNING: on PostgreSQL with FOR UPDATE SKIP LOCKED so that workers on
-/// many machines never wait on or take the same row; on SQLite the database's single writer makes
-/// the same statement atomic. A worker renews its lease while it works; one that dies stops
-/// renewing, and once the lease has expired another worker takes the job over.
+/// and "FinishedAt", and each row belongs to an organization. A worker claims, in one atomic
+/// UPDATE … RETURNING, a row that is queued or whose lease has expired, chosen fairly among
+/// organizations: the organization with the fewest jobs running, then the one served longest ago
+/// (its last job finished earliest, or never), and its oldest job; an organization already running
+/// its cap (<c>maxRunningPerOrganization</c>) waits while the others are served. So one
+/// organization's many queued jobs delay another's single job by at most the job that is running.
+/// On PostgreSQL the claims of all processes take turns on a transaction-scoped advisory lock (the
+/// counts they choose by are then exact) and the row is locked FOR UPDATE SKIP LOCKED; on SQLite the
+/// database's single writer makes the statement atomic. A worker renews its lease while it works;
+/// one that dies stops renewing, and once the lease has expired another worker takes the job over.
 /// </summary>
 public sealed class JobQueue
 {
-    public static readonly JobQueue Training = new("training_jobs", "\"ModelId\"");
-    public static readonly JobQueue Transcription = new("transcriptions", "\"Id\"");
+    public static readonly JobQueue Training = new("training_jobs", "\"ModelId\"",
+        alias => ($"training_jobs {alias} JOIN custom_models {alias}m ON {alias}m.\"Id\" = {alias}.\"ModelId\"", $"{alias}m.\"OrganizationId\""));
+    public static readonly JobQueue Transcription = new("transcriptions", "\"Id\"",
+        alias => ($"transcriptions {alias}", $"{alias}.\"OrganizationId\""));
 
     readonly string table;
     readonly string claimPostgres;
     readonly string claimSqlite;
 
-    JobQueue(string table, string targetColumn)
+    /// <param name="rowsWithOrganization">The FROM clause that gives the table's rows under an alias, and the expression of their organization.</param>
+    JobQueue(string table, string targetColumn, Func<string, (string From, string Organization)> rowsWithOrganization)
     {
         this.table = table;
+        var (queued, queuedOrg) = rowsWithOrganization("q");
+        var (running, runningOrg) = rowsWithOrganization("r");
+        var (finished, finishedOrg) = rowsWithOrganization("f");
         string Claim(string locking) => $"""
+            WITH claimable AS (
+                SELECT q."Id", {queuedOrg} AS org FROM {queued}
+                WHERE q."State" = 1 OR (q."State" = 2 AND q."LeaseExpiresAt" < @now)),
+            running AS (
+                SELECT {runningOrg} AS org, COUNT(*) AS n FROM {running}
+                WHERE r."State" = 2 AND r."LeaseExpiresAt" >= @now GROUP BY {runningOrg}),
+            candidates AS (
+                SELECT c.org, MIN(c."Id") AS oldest, COALESCE(MAX(n.n), 0) AS running,
+                    (SELECT MAX(f."FinishedAt") FROM {finished} WHERE {finishedOrg} = c.org) AS served
+                FROM claimable c LEFT JOIN running n ON n.org = c.org GROUP BY c.org)
             UPDATE {table} SET "State" = 2, "LeaseOwner" = @owner, "LeaseExpiresAt" = @until, "Attempts" = "Attempts" + 1
-            WHERE "Id" = (SELECT "Id" FROM {table}
-                          WHERE "State" = 1 OR ("State" = 2 AND "LeaseExpiresAt" < @now)
-                          ORDER BY "Id" LIMIT 1{locking})
+            WHERE "Id" = (SELECT j."Id" FROM {table} j
+                          WHERE j."Id" = (SELECT oldest FROM candidates WHERE running < @cap
+                                          ORDER BY running, served NULLS FIRST, oldest LIMIT 1)
+                            AND (j."State" = 1 OR (j."State" = 2 AND j."LeaseExpiresAt" < @now)){locking})
             RETURNING "Id", {targetColumn}, "Attempts", "LastError";
             """;
         claimPostgres = Claim(" FOR UPDATE SKIP LOCKED");
         claimSqlite = Claim("");
     }
 
-    public async Task<ClaimedJob?> ClaimAsync(AppDbContext db, string owner, TimeSpan lease, CancellationToken ct)
+    /// <summary>Claims the next job by the fair order above; <paramref name="maxRunningPerOrganization"/> 0 is no cap.</summary>
+    public async Task<ClaimedJob?> ClaimAsync(AppDbContext db, string owner, TimeSpan lease, CancellationToken ct,
+        int maxRunningPerOrganization = 0)
     {
         var now = DateTime.UtcNow;
+        var cap = maxRunningPerOrganization > 0 ? maxRunningPerOrganization : int.MaxValue;
         await db.Database.OpenConnectionAsync(ct);
         try
         {
-            await using var command = Command(db, db.IsPostgres ? claimPostgres : claimSqlite,
-                [("owner", owner), ("until", DbTime(db, now + lease)), ("now", DbTime(db, now))]);
-            await using var reader = await command.ExecuteReaderAsync(ct);
-            if (!await reader.ReadAsync(ct)) return null;
-            return new ClaimedJob(reader.GetInt64(0), reader.GetInt64(1), reader.GetInt32(2), reader.IsDBNull(3) ? null : reader.GetString(3));
+            await using var transaction = db.IsPostgres ? await db.Database.BeginTransactionAsync(ct) : null;
+            if (db.IsPostgres)
+            {
+                await using var turn = Command(db, "SELECT pg_advisory_xact_lock(hashtext(@queue))", [("queue", "custom-models claim " + table)]);
+                await turn.ExecuteNonQueryAsync(ct);
+            }
+            ClaimedJob? job = null;
+            await using (var command = Command(db, db.IsPostgres ? claimPostgres : claimSqlite,
+                             [("owner", owner), ("until", DbTime(db, now + lease)), ("now", DbTime(db, now)), ("cap", cap)]))
+            await using (var reader = await command.ExecuteReaderAsync(ct))
+                if (await reader.ReadAsync(ct))
+                    job = new ClaimedJob(reader.GetInt64(0), reader.GetInt64(1), reader.GetInt32(2), reader.IsDBNull(3) ? null : reader.GetString(3));
+            if (transaction is not null) await transaction.CommitAsync(ct);
+            return job;
         }
         finally
         {
@@ -94,7 +128,7 @@ public sealed class JobQueue
     /// A job's failure is the job's (<paramref name="run"/> handles it); anything that escapes is
     /// logged and the loop goes on, until <paramref name="stoppingToken"/> ends it.
     /// </summary>
-    public async Task ServeAsync(IServiceScopeFactory scopes, string owner, TimeSpan lease, TimeSpan pollInterval,
+    public async Task ServeAsync(IServiceScopeFactory scopes, string owner, TimeSpan lease, TimeSpan pollInterval, int maxRunningPerOrganization,
         Func<ClaimedJob, CancellationToken, Task> run, ILogger log, CancellationToken stoppingToken)
     {
         await Task.Yield();
@@ -104,7 +138,7 @@ public sealed class JobQueue
             {
                 ClaimedJob? job;
                 using (var scope = scopes.CreateScope())
-                    job = await ClaimAsync(scope.ServiceProvider.GetRequiredService<AppDbContext>(), owner, lease, stoppingToken);
+                    job = await ClaimAsync(scope.ServiceProvider.GetRequiredService<AppDbContext>(), owner, lease, stoppingToken, maxRunningPerOrganization);
                 if (job is null)
                     await Task.Delay(pollInterval, stoppingToken);
                 else

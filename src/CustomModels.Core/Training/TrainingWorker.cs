@@ -17,6 +17,8 @@ public sealed record TrainingWorkerOptions
     /// <summary>How often a running training looks whether it was cancelled or its model deleted (API.md: it stops within 5 s).</summary>
     public TimeSpan CancelCheckInterval { get; init; } = TimeSpan.FromSeconds(1);
     public int MaxAttempts { get; init; } = 3;
+    /// <summary>Trainings one organization may have running at once over all processes (CUSTOMMODELS_ORG_MAX_RUNNING_TRAININGS; 0: no cap).</summary>
+    public int MaxRunningPerOrganization { get; init; }
 
     /// <summary>
     /// Memory for counting a training text's n-grams (CUSTOMMODELS_TRAINING_MEMORY_MB); beyond it
@@ -26,6 +28,8 @@ public sealed record TrainingWorkerOptions
 
     public static TrainingWorkerOptions FromEnvironment() => new()
     {
+        MaxRunningPerOrganization = Environment.GetEnvironmentVariable("CUSTOMMODELS_ORG_MAX_RUNNING_TRAININGS") is { } cap
+            && int.TryParse(cap, out var most) && most > 0 ? most : 0,
         Lease = Environment.GetEnvironmentVariable("CUSTOMMODELS_TRAINING_LEASE_SECONDS") is { } s && int.TryParse(s, out var seconds) && seconds > 0
             ? TimeSpan.FromSeconds(seconds)
             : TimeSpan.FromSeconds(30),
@@ -47,7 +51,7 @@ public sealed class TrainingWorker(IServiceScopeFactory scopes, TrainingPipeline
     readonly string owner = $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid().ToString("N")[..8]}";
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        JobQueue.Training.ServeAsync(scopes, owner, options.Lease, options.PollInterval, RunAsync, log, stoppingToken);
+        JobQueue.Training.ServeAsync(scopes, owner, options.Lease, options.PollInterval, options.MaxRunningPerOrganization, RunAsync, log, stoppingToken);
 
     async Task RunAsync(ClaimedJob job, CancellationToken stoppingToken)
     {

@@ -10,6 +10,9 @@ public sealed record TranscriptionOptions
     public TimeSpan Lease { get; init; } = TimeSpan.FromSeconds(30);
     public TimeSpan PollInterval { get; init; } = TimeSpan.FromMilliseconds(500);
     public int MaxAttempts { get; init; } = 3;
+    /// <summary>Transcriptions one organization may have running at once over all processes
+    /// (CUSTOMMODELS_ORG_MAX_RUNNING_TRANSCRIPTIONS; 0: no cap). Claims are fair without it (see JobQueue).</summary>
+    public int MaxRunningPerOrganization { get; init; }
     /// <summary>Custom models whose decoders stay loaded (about 100 MB per decoder) between jobs.</summary>
     public int CachedCustomModels { get; init; } = 2;
     /// <summary>The wait before the first webhook retry (CUSTOMMODELS_WEBHOOK_RETRY_SECONDS); it doubles with each attempt.</summary>
@@ -30,6 +33,7 @@ public sealed record TranscriptionOptions
         return defaults with
         {
             Workers = Number("CUSTOMMODELS_TRANSCRIPTION_WORKERS") ?? defaults.Workers,
+            MaxRunningPerOrganization = Number("CUSTOMMODELS_ORG_MAX_RUNNING_TRANSCRIPTIONS") ?? defaults.MaxRunningPerOrganization,
             Lease = Number("CUSTOMMODELS_TRANSCRIPTION_LEASE_SECONDS") is { } lease ? TimeSpan.FromSeconds(lease) : defaults.Lease,
             WebhookFirstRetry = Number("CUSTOMMODELS_WEBHOOK_RETRY_SECONDS") is { } retry ? TimeSpan.FromSeconds(retry) : defaults.WebhookFirstRetry,
             WebhookAllowedHosts = (Environment.GetEnvironmentVariable("CUSTOMMODELS_WEBHOOK_ALLOWED_HOSTS") ?? "")

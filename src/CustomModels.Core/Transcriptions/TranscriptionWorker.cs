@@ -27,7 +27,8 @@ public sealed class TranscriptionWorker(IServiceScopeFactory scopes, DecoderCach
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
         Task.WhenAll(Enumerable.Range(0, options.Workers).Select(_ =>
-            JobQueue.Transcription.ServeAsync(scopes, owner, options.Lease, options.PollInterval, RunAsync, log, stoppingToken)));
+            JobQueue.Transcription.ServeAsync(scopes, owner, options.Lease, options.PollInterval, options.MaxRunningPerOrganization,
+                RunAsync, log, stoppingToken)));
 
     async Task RunAsync(ClaimedJob job, CancellationToken stoppingToken)
     {

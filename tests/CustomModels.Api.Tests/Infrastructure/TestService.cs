@@ -72,7 +72,8 @@ public sealed class TestService : IAsyncDisposable
     }
 
     /// <summary>A second service on this one's database, data folder and options, as another API process would be; this one owns the data.</summary>
-    public Task<TestService> StartAnotherAsync() => StartAsync(options, postgresDatabase, ownsData: false);
+    public Task<TestService> StartAnotherAsync(Func<ServiceOptions, ServiceOptions>? configure = null) =>
+        StartAsync(configure is null ? options : configure(options), postgresDatabase, ownsData: false);
 
     /// <summary>The Redis server of the shared-rate-limit tests (`make test` starts one with scripts/test-redis.sh).</summary>
     public static string RedisConfiguration() =>
