@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using CustomModels.Speech.Audio;
 using CustomModels.Speech.Decoding;
+using CustomModels.Speech.Keyterms;
 using CustomModels.Speech.Lexicon;
 
 namespace CustomModels.Api.Cli;
@@ -44,6 +45,14 @@ public static class SpeechDecodeCommands
             Description = "The training text the --lm model was estimated from: without --weight, the weight is the candidate " +
                           "0.1..0.9 of lowest perplexity in 5-fold cross-validation on this text (trigram Kneser-Ney per fold)",
         };
+        var keyterms = new Option<string?>("--keyterms")
+        {
+            Description = "A file of keyterms to favour (one a line, or a JSON array), as /stt's keyterms field takes them",
+        };
+        var keytermWeight = new Option<double>("--keyterm-weight")
+        {
+            Description = "Weight of the keyterms' term model, 0..1", DefaultValueFactory = _ => KeytermBias.DefaultWeight,
+        };
         var threads = new Option<int>("--threads") { Description = "Decoders working in parallel", DefaultValueFactory = _ => 1 };
         var showSettings = new Option<bool>("--show-settings")
         {
@@ -52,7 +61,7 @@ public static class SpeechDecodeCommands
         var audio = new Argument<string[]>("audio") { Description = "Audio files in any format ffmpeg reads", Arity = ArgumentArity.ZeroOrMore };
         var decode = new Command("decode", "Transcribe audio files with the base model or a custom one; prints name<TAB>hypothesis")
         {
-            lm, dict, weight, text, threads, showSettings, audio,
+            lm, dict, weight, text, keyterms, keytermWeight, threads, showSettings, audio,
         };
         decode.SetAction(async (parseResult, cancellationToken) =>
         {
@@ -69,7 +78,7 @@ public static class SpeechDecodeCommands
                 return 2;
             }
             var threadCount = Math.Max(1, parseResult.GetValue(threads));
-            DecoderPool pool;
+            CustomLanguageModel? custom = null;
             if (parseResult.GetValue(lm) is { } arpaPath)
             {
                 var domainWeight = parseResult.GetValue(weight);
@@ -85,12 +94,29 @@ public static class SpeechDecodeCommands
                         string.Join(", ", choice.Candidates.Select(c => FormattableString.Invariant($"{c.Weight}: {c.Perplexity:F1}"))) + ")");
                     domainWeight = choice.Weight;
                 }
-                pool = DecoderPool.ForCustomModel(settings, new CustomLanguageModel(arpaPath, parseResult.GetValue(dict), domainWeight.Value), threadCount);
+                custom = new CustomLanguageModel(arpaPath, parseResult.GetValue(dict), domainWeight.Value);
             }
-            else
+            KeytermBias? bias = null;
+            var termArpaPath = Path.Combine(Path.GetTempPath(), $"keyterms-{Guid.NewGuid():N}.arpa");
+            if (parseResult.GetValue(keyterms) is { } keytermsPath)
             {
-                pool = DecoderPool.ForBaseModel(settings, threadCount);
+                if (!KeytermList.TryParse(await File.ReadAllTextAsync(keytermsPath, cancellationToken), out var terms, out var error))
+                {
+                    Console.Error.WriteLine($"{keytermsPath}: {error}");
+                    return 2;
+                }
+                var dictionary = PronouncingDictionary.Load(settings.DictionaryPath);
+                IPronouncer[] pronouncers = [EspeakPronouncer.ForAcousticModel(settings.AcousticModelPath)];
+                var checking = Stopwatch.StartNew();
+                var outcomes = await KeytermList.CheckAsync(terms, dictionary, pronouncers, cancellationToken);
+                bias = KeytermBias.Write(outcomes, termArpaPath, parseResult.GetValue(keytermWeight));
+                foreach (var rejected in outcomes.Where(o => !o.Applied)) Console.Error.WriteLine($"keyterm \"{rejected.Term}\" rejected: {rejected.RejectedBecause}");
+                Console.Error.WriteLine(FormattableString.Invariant(
+                    $"{outcomes.Count(o => o.Applied)} of {outcomes.Count} keyterms applied, {bias?.NewWords.Count ?? 0} new words pronounced; keyterms checked in {checking.Elapsed.TotalSeconds:F2} s (as /stt does when the audio is sent)"));
             }
+            var pool = bias is not null ? DecoderPool.ForKeyterms(settings, custom, threadCount)
+                : custom is not null ? DecoderPool.ForCustomModel(settings, custom, threadCount)
+                : DecoderPool.ForBaseModel(settings, threadCount);
 
             using (pool)
             {
@@ -99,7 +125,7 @@ public static class SpeechDecodeCommands
                 load.Stop();
                 var cpuBefore = CpuSeconds();
                 var decoding = Stopwatch.StartNew();
-                var transcripts = files.Select(file => pool.DecodeFileAsync(file, cancellationToken)).ToList();
+                var transcripts = files.Select(file => pool.DecodeFileAsync(file, cancellationToken, keyterms: bias)).ToList();
                 var exitCode = 0;
                 double audioSeconds = 0;
                 for (var i = 0; i < files.Length; i++)
@@ -122,6 +148,7 @@ public static class SpeechDecodeCommands
                 if (audioSeconds > 0)
                     Console.Error.WriteLine(FormattableString.Invariant(
                         $"decoded {audioSeconds:F2} s of audio in {seconds:F2} s with {threadCount} thread(s): {audioSeconds / seconds:F2} s of audio per second, real-time factor {seconds / audioSeconds:F3}, CPU {cpu:F2} s (decoders built in {load.Elapsed.TotalSeconds:F2} s, not counted)"));
+                File.Delete(termArpaPath);
                 return exitCode;
             }
         });

@@ -11,6 +11,7 @@ using CustomModels.Core.Models;
 using CustomModels.Core.Storage;
 using CustomModels.Core.Training;
 using CustomModels.Core.Transcriptions;
+using CustomModels.Speech.Keyterms;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 
@@ -22,13 +23,13 @@ public static class TranscriptionApi
     const string Base = "/api/v3/stt";
 
     /// <summary>The request's parts (webhook_url as long as the column that keeps it).</summary>
-    static readonly UploadParts Parts = new(new Dictionary<string, int> { ["language"] = 16, ["model"] = 64, ["webhook_url"] = 2000 }, ["audio_file"]);
+    static readonly UploadParts Parts = new(new Dictionary<string, int> { ["language"] = 16, ["model"] = 64, ["webhook_url"] = 2000, ["keyterms"] = KeytermList.MaxTextCharacters }, ["audio_file"]);
 
     public static IEndpointRouteBuilder MapTranscription(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup(Base).WithTags("Transcription");
         group.MapPost("", Create).RequireAuthorization(Scopes.SttWrite).DisableAntiforgery()
-            .WithSummary("Upload audio (multipart: audio_file, language, model?, webhook_url?) to transcribe");
+            .WithSummary("Upload audio (multipart: audio_file, language, model?, webhook_url?, keyterms?) to transcribe");
         group.MapGet("", List).RequireAuthorization(Scopes.SttRead).Produces<TranscriptionListResponse>()
             .WithSummary("List the organization's transcriptions, oldest first");
         group.MapGet("{id}/status", Status).RequireAuthorization(Scopes.SttRead).WithSummary("uploaded, processing (with progress), done or failed (with the reason)");
@@ -39,7 +40,7 @@ public static class TranscriptionApi
     }
 
     public static async Task<Results<Created<TranscriptionResponse>, ApiError>> Create(HttpContext context, AppDbContext db,
-        BlobStore blobs, UploadLimits limits, Recognizers recognizers, WebhookTargets targets)
+        BlobStore blobs, UploadLimits limits, Recognizers recognizers, WebhookTargets targets, Keyterms keyterms)
     {
         var request = context.Request;
         if (!request.HasFormContentType || !request.ContentType!.StartsWith("multipart/", StringComparison.OrdinalIgnoreCase))
@@ -57,10 +58,12 @@ public static class TranscriptionApi
             var model = await ReadModelAsync(db, org, upload.Fields.GetValueOrDefault("model"), errors, ct);
             var language = ReadLanguage(upload.Fields.GetValueOrDefault("language"), model, recognizers, errors);
             var webhook = ReadWebhookUrl(upload.Fields.GetValueOrDefault("webhook_url"), targets, errors);
+            var terms = ReadKeyterms(upload.Fields.GetValueOrDefault("keyterms"), errors);
             if (errors.Count > 0) return ApiError.InvalidBody(errors);
 
             var duration = await DataApi.ProbeAsync(audio!, ct);
-            return await StoreAsync(context, db, blobs, org, audio!, language!, model?.Id, webhook, duration);
+            var checkedTerms = terms is null ? null : await keyterms.CheckAsync(recognizers.Find(language!)!, terms, ct);
+            return await StoreAsync(context, db, blobs, org, audio!, language!, model?.Id, webhook, checkedTerms, duration);
         }
         catch (UploadRejected rejected)
         {
@@ -101,6 +104,18 @@ public static class TranscriptionApi
         return language;
     }
 
+    /// <summary>The terms as written (null when none are given); one a line or a JSON array, within the limits.</summary>
+    static IReadOnlyList<string>? ReadKeyterms(string? text, Dictionary<string, string> errors)
+    {
+        if (string.IsNullOrWhiteSpace(text)) return null;
+        if (!KeytermList.TryParse(text, out var terms, out var error))
+        {
+            errors.TryAdd("keyterms", error!);
+            return null;
+        }
+        return terms.Count > 0 ? terms : null;
+    }
+
     /// <summary>An http(s) URL whose host, when it is a literal address, is one webhooks may reach (names are checked at delivery).</summary>
     static Uri? ReadWebhookUrl(string? text, WebhookTargets targets, Dictionary<string, string> errors)
     {
@@ -118,7 +133,7 @@ public static class TranscriptionApi
 
     /// <summary>The audio into place first, then the row (which queues the job): a committed row always points at a whole file.</summary>
     static async Task<Results<Created<TranscriptionResponse>, ApiError>> StoreAsync(HttpContext context, AppDbContext db, BlobStore blobs,
-        long org, UploadedFile audio, string language, long? modelId, Uri? webhook, double duration)
+        long org, UploadedFile audio, string language, long? modelId, Uri? webhook, IReadOnlyList<KeytermReport>? keyterms, double duration)
     {
         var publicId = "stt_" + RandomNumberGenerator.GetString("abcdefghijklmnopqrstuvwxyz234567", 20);
         var folder = TranscriptionWorker.Folder(publicId);
@@ -129,6 +144,7 @@ public static class TranscriptionApi
             PublicId = publicId, OrganizationId = org, Language = language, ModelId = modelId, AudioFileName = audio.FileName,
             AudioBlob = audioBlob, DurationSeconds = duration, CreatedAt = Clock.UtcNow(),
             WebhookUrl = webhook?.AbsoluteUri, WebhookHost = webhook is null ? null : WebhookTargets.HostOf(webhook),
+            Keyterms = keyterms is null ? null : Keyterms.Serialize(keyterms),
             ResultUrl = $"{request.Scheme}://{request.Host}{request.PathBase}{Base}/{publicId}/result",
         };
         var committed = false;

@@ -10,7 +10,7 @@ namespace CustomModels.Api.Transcription;
 /// A transcription as the API shows it. `model` is always present: the `model_key` asked for, or
 /// null for the language's base model. The other fields appear only when they apply (never null):
 /// `progress` (percent of the audio decoded, while processing), `started_at`, `finished_at`,
-/// `error` (failed), `webhook_status` (when a webhook_url was given).
+/// `error` (failed), `webhook_status` (when a webhook_url was given), `keyterms` (when keyterms were sent).
 /// </summary>
 public sealed record TranscriptionResponse
 {
@@ -27,6 +27,8 @@ public sealed record TranscriptionResponse
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public string? FinishedAt { get; init; }
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public string? Error { get; init; }
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public string? WebhookStatus { get; init; }
+    /// <summary>Each keyterm sent, applied or rejected with the reason (when keyterms were sent).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public IReadOnlyList<KeytermReport>? Keyterms { get; init; }
 }
 
 public sealed record TranscriptionListResponse(int Count, long TotalResults, IReadOnlyList<TranscriptionResponse> Result);
@@ -76,6 +78,7 @@ public static class TranscriptionMapping
                 WebhookState.Pending => "pending",
                 _ => "waiting",
             },
+            Keyterms = Core.Transcriptions.Keyterms.Parse(t.Keyterms),
         };
     }
 }

@@ -38,19 +38,29 @@ public sealed class DecoderCache(TranscriptionOptions options) : IDisposable
     readonly Dictionary<string, Entry> entries = new(StringComparer.Ordinal);
     long clock;
 
-    public Task<DecoderLease> RentBaseAsync(string language, DecoderSettings settings, CancellationToken ct) =>
-        RentAsync("base/" + language, pinned: true, () => DecoderPool.ForBaseModel(settings, options.Workers), ct);
+    /// <summary>
+    /// The base decoders of a language. With <paramref name="forKeyterms"/>, decoders of their own
+    /// that serve only requests with keyterms (each decode brings its terms): an ordinary request
+    /// never meets a decoder that has held a request's terms.
+    /// </summary>
+    public Task<DecoderLease> RentBaseAsync(string language, DecoderSettings settings, CancellationToken ct, bool forKeyterms = false) =>
+        forKeyterms
+            ? RentAsync("keyterms/base/" + language, pinned: true, () => DecoderPool.ForKeyterms(settings, null, options.Workers), ct)
+            : RentAsync("base/" + language, pinned: true, () => DecoderPool.ForBaseModel(settings, options.Workers), ct);
 
-    /// <summary>The decoders of a trained model's artifact folder (see TrainingPipeline for its files).</summary>
-    public Task<DecoderLease> RentCustomAsync(long modelId, string artifactName, string artifactFolder, DecoderSettings settings, CancellationToken ct) =>
-        RentAsync($"custom/{modelId}/{artifactName}", pinned: false, () =>
+    /// <summary>The decoders of a trained model's artifact folder (see TrainingPipeline for its files); <paramref name="forKeyterms"/> as for the base model.</summary>
+    public Task<DecoderLease> RentCustomAsync(long modelId, string artifactName, string artifactFolder, DecoderSettings settings,
+        CancellationToken ct, bool forKeyterms = false) =>
+        RentAsync($"{(forKeyterms ? "keyterms/" : "")}custom/{modelId}/{artifactName}", pinned: false, () =>
         {
             var file = System.Text.Json.JsonSerializer.Deserialize<TrainedModelFile>(
                 File.ReadAllText(Path.Combine(artifactFolder, TrainingPipeline.ModelFile)), EvaluationReport.Json)
                 ?? throw new DecoderException("the custom model's settings are missing");
             var custom = new CustomLanguageModel(Path.Combine(artifactFolder, TrainingPipeline.ArpaFile),
                 Path.Combine(artifactFolder, TrainingPipeline.DictionaryFile), file.InterpolationWeight);
-            return DecoderPool.ForCustomModel(settings, custom, options.Workers);
+            return forKeyterms
+                ? DecoderPool.ForKeyterms(settings, custom, options.Workers)
+                : DecoderPool.ForCustomModel(settings, custom, options.Workers);
         }, ct);
 
     async Task<DecoderLease> RentAsync(string key, bool pinned, Func<DecoderPool> create, CancellationToken ct)

@@ -18,6 +18,8 @@ public sealed class TranscriptionJob
     /// transcription outlives its model, and a job whose model was deleted fails with that reason.</summary>
     public long? ModelId { get; set; }
     public string? AudioFileName { get; set; }
+    /// <summary>The request's keyterms as checked when the audio was sent (JSON of <see cref="KeytermReport"/>s), or null.</summary>
+    public string? Keyterms { get; set; }
     /// <summary>Blob paths relative to the data folder.</summary>
     public required string AudioBlob { get; set; }
     public string? ResultBlob { get; set; }

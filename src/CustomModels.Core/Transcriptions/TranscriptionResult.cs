@@ -20,7 +20,8 @@ public sealed record TranscriptionResult(
     string? Model,
     double DurationSeconds,
     string Text,
-    IReadOnlyList<ResultSegment> Segments)
+    IReadOnlyList<ResultSegment> Segments,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<KeytermReport>? Keyterms = null)
 {
     /// <summary>A silence this long between two words starts a new segment.</summary>
     public const double PauseSeconds = 0.5;
@@ -34,7 +35,8 @@ public sealed record TranscriptionResult(
     };
 
     public static TranscriptionResult From(TranscriptionJob job, string? modelKey, Transcript transcript) =>
-        new(job.PublicId, "done", job.Language, modelKey, Math.Round(job.DurationSeconds, 2), transcript.Text, Segment(transcript.Words));
+        new(job.PublicId, "done", job.Language, modelKey, Math.Round(job.DurationSeconds, 2), transcript.Text, Segment(transcript.Words),
+            Transcriptions.Keyterms.Parse(job.Keyterms));
 
     static List<ResultSegment> Segment(IReadOnlyList<RecognizedWord> words)
     {

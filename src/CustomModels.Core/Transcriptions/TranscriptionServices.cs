@@ -11,6 +11,7 @@ public static class TranscriptionServices
         services.TryAddSingleton(TranscriptionOptions.FromEnvironment());
         services.AddSingleton<WebhookSecrets>();
         services.AddSingleton(sp => new WebhookTargets(sp.GetRequiredService<TranscriptionOptions>().WebhookAllowedHosts));
+        services.AddSingleton<Keyterms>();
         services.AddSingleton<DecoderCache>(); // loads nothing until a worker rents from it
         return services;
     }

@@ -51,10 +51,21 @@ public sealed class TranscriptionWorker(IServiceScopeFactory scopes, DecoderCach
         var reporting = ReportProgressAsync(row.Id, progress, jobCancel.Token);
         try
         {
-            var (modelKey, lease) = await RentDecodersAsync(db, row, jobCancel.Token);
+            string? modelKey;
             Transcript transcript;
-            using (lease)
-                transcript = await lease.Pool.DecodeFileAsync(blobs.FullPath(row.AudioBlob), jobCancel.Token, progress);
+            // The term model of the request's keyterms lives as long as the decoding that reads it.
+            var termArpaPath = blobs.NewTempPath(".arpa");
+            try
+            {
+                var keyterms = Keyterms.Parse(row.Keyterms) is { } reports ? Keyterms.WriteBias(reports, termArpaPath) : null;
+                (modelKey, var lease) = await RentDecodersAsync(db, row, forKeyterms: keyterms is not null, jobCancel.Token);
+                using (lease)
+                    transcript = await lease.Pool.DecodeFileAsync(blobs.FullPath(row.AudioBlob), jobCancel.Token, progress, keyterms);
+            }
+            finally
+            {
+                File.Delete(termArpaPath);
+            }
             await PublishAsync(db, row, TranscriptionResult.From(row, modelKey, transcript), jobCancel.Token);
         }
         catch (TranscriptionFailure failure)
@@ -93,13 +104,14 @@ public sealed class TranscriptionWorker(IServiceScopeFactory scopes, DecoderCach
     /// <summary>
     /// The base decoders of the language, or the custom model's, as trained last. A model deleted
     /// before the job started is a failure with that reason. A retrain that publishes while the
-    /// pool is being built removes the files being read: then the new artifact is taken.
+    /// pool is being built removes the files being read: then the new artifact is taken. A request
+    /// with keyterms gets decoders that serve only such requests.
     /// </summary>
-    async Task<(string? ModelKey, DecoderLease Lease)> RentDecodersAsync(AppDbContext db, TranscriptionJob row, CancellationToken ct)
+    async Task<(string? ModelKey, DecoderLease Lease)> RentDecodersAsync(AppDbContext db, TranscriptionJob row, bool forKeyterms, CancellationToken ct)
     {
         var settings = recognizers.Find(row.Language)
             ?? throw new TranscriptionFailure($"no recognizer is installed for language '{row.Language}'");
-        if (row.ModelId is not { } modelId) return (null, await decoders.RentBaseAsync(row.Language, settings, ct));
+        if (row.ModelId is not { } modelId) return (null, await decoders.RentBaseAsync(row.Language, settings, ct, forKeyterms));
 
         var key = ModelKeys.Format(modelId);
         for (var attempt = 1; ; attempt++)
@@ -112,7 +124,7 @@ public sealed class TranscriptionWorker(IServiceScopeFactory scopes, DecoderCach
             var folder = blobs.FullPath(BlobStore.ArtifactFolder(modelId, artifact.ArtifactName));
             try
             {
-                return (key, await decoders.RentCustomAsync(modelId, artifact.ArtifactName, folder, settings, ct));
+                return (key, await decoders.RentCustomAsync(modelId, artifact.ArtifactName, folder, settings, ct, forKeyterms));
             }
             catch (Exception e) when (e is DecoderException or IOException && attempt < 3)
             {

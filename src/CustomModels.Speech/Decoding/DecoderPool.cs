@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using CustomModels.Speech.Keyterms;
 
 namespace CustomModels.Speech.Decoding;
 
@@ -33,6 +34,13 @@ public sealed class DecoderPool : IDisposable
     public static DecoderPool ForCustomModel(DecoderSettings settings, CustomLanguageModel custom, int maxDecoders) =>
         new(() => SpeechDecoder.CreateCustom(settings, custom), maxDecoders);
 
+    /// <summary>
+    /// Decoders for requests with keyterms, <paramref name="custom"/>'s model (or the base one)
+    /// beneath each request's terms: every decode must bring its keyterms.
+    /// </summary>
+    public static DecoderPool ForKeyterms(DecoderSettings settings, CustomLanguageModel? custom, int maxDecoders) =>
+        new(() => SpeechDecoder.CreateForKeyterms(settings, custom), maxDecoders);
+
     /// <summary>Builds every decoder the pool may use now, in parallel, rather than on first demand; call it before the pool is used.</summary>
     public async Task WarmUpAsync(CancellationToken cancellationToken = default)
     {
@@ -46,14 +54,25 @@ public sealed class DecoderPool : IDisposable
         }
     }
 
-    /// <summary>Decodes an audio file in any format ffmpeg reads.</summary>
+    /// <summary>Decodes an audio file in any format ffmpeg reads (with its keyterms, on a pool for keyterms).</summary>
     public Task<Transcript> DecodeFileAsync(string audioPath, CancellationToken cancellationToken = default,
-        IProgress<double>? progress = null) =>
-        UseDecoderAsync(decoder => decoder.DecodeFileAsync(audioPath, cancellationToken, progress), cancellationToken);
+        IProgress<double>? progress = null, KeytermBias? keyterms = null) =>
+        UseDecoderAsync(decoder =>
+        {
+            // A keyterm decoder keeps the last request's terms: it serves only requests that bring their own.
+            if (decoder.IsForKeyterms != keyterms is not null)
+                throw new InvalidOperationException(keyterms is null
+                    ? "a decoder for keyterms cannot serve a request without keyterms"
+                    : "keyterms need a decoder created for keyterms");
+            if (keyterms is not null) decoder.UseKeyterms(keyterms);
+            return decoder.DecodeFileAsync(audioPath, cancellationToken, progress);
+        }, cancellationToken);
 
     /// <summary>Decodes 16 kHz mono 16-bit little-endian PCM.</summary>
     public Task<Transcript> DecodeAsync(Stream pcm, CancellationToken cancellationToken = default) =>
-        UseDecoderAsync(decoder => decoder.DecodeAsync(pcm, cancellationToken), cancellationToken);
+        UseDecoderAsync(decoder => decoder.IsForKeyterms
+            ? throw new InvalidOperationException("a decoder for keyterms cannot serve a request without keyterms")
+            : decoder.DecodeAsync(pcm, cancellationToken), cancellationToken);
 
     private async Task<Transcript> UseDecoderAsync(Func<SpeechDecoder, Task<Transcript>> decode,
         CancellationToken cancellationToken)

@@ -21,6 +21,8 @@ public static class InterpolationWeight
 {
     public static IReadOnlyList<double> DefaultCandidates { get; } = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9];
 
+    private static readonly string[] ModelNames = ["base", "domain"];
+
     // pocketsphinx's default -logbase: the decoder scores with the same table.
     private const double LogBase = 1.0001;
 
@@ -92,11 +94,12 @@ public static class InterpolationWeight
         {
             var sentences = heldOutSentences.Select(TranscriptNormalizer.Words).Where(words => words.Count > 0).ToList();
             using var domainModel = SpeechDecoder.ReadLanguageModel(_config, domainArpaPath, _logMath.DangerousGetHandle());
-            using var set = SpeechDecoder.InterpolateLanguageModels(_config, _baseModel, domainModel, 0.5);
+            using var set = SpeechDecoder.InterpolateLanguageModels(_config,
+                [new(ModelNames[0], _baseModel, 0.5), new(ModelNames[1], domainModel, 0.5)]);
             for (var i = 0; i < _candidates.Count; i++)
             {
                 var weight = _candidates[i];
-                if (ngram_model_set_interp(set, SpeechDecoder.InterpolatedModelNames, [(float)(1 - weight), (float)weight]) == IntPtr.Zero)
+                if (ngram_model_set_interp(set, ModelNames, [(float)(1 - weight), (float)weight]) == IntPtr.Zero)
                     throw new DecoderException("the language models could not be interpolated");
                 var (logProbability, scoredWords, outOfVocabulary) = Score(set, _logMath.DangerousGetHandle(), sentences, ct);
                 _logProbabilities[i] += logProbability;

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Runtime.InteropServices;
 using CustomModels.Speech.Audio;
+using CustomModels.Speech.Keyterms;
 using CustomModels.Speech.Lexicon;
 using static CustomModels.Speech.Decoding.PocketSphinxNative;
 
@@ -22,25 +23,45 @@ public sealed class SpeechDecoder : IDisposable
     private readonly IntPtr _logMath;
     private readonly double _framesPerSecond;
     private readonly int _maxUtteranceSamples;
+    // Only a keyterm decoder has these: its configuration and the models beneath the terms, held
+    // outside any search so that no request's words ever enter them (see UseKeyterms).
+    private readonly SafeConfigHandle? _config;
+    private readonly List<WeightedModel>? _modelsBeneathTerms;
 
-    private SpeechDecoder(SafeDecoderHandle decoder, DecoderSettings settings)
+    private SpeechDecoder(SafeDecoderHandle decoder, DecoderSettings settings, SafeConfigHandle? config = null,
+        List<WeightedModel>? modelsBeneathTerms = null)
     {
         _decoder = decoder;
         _logMath = ps_get_logmath(decoder);
         _framesPerSecond = settings.Parameters.TryGetValue("-frate", out var frate) ? double.Parse(frate) : 100;
         // At least one block read, so that every full buffer holds a block to cut.
         _maxUtteranceSamples = Math.Max((int)(settings.MaxUtteranceSeconds * SampleRate), ReadBlockBytes / BytesPerSample);
+        _config = config;
+        _modelsBeneathTerms = modelsBeneathTerms;
     }
 
+    /// <summary>A language model of a set, with its name in the set and its interpolation weight.</summary>
+    internal sealed record WeightedModel(string Name, SafeNgramModelHandle Model, double Weight);
+
     /// <summary>A decoder with the base dictionary and language model only.</summary>
-    public static SpeechDecoder CreateBase(DecoderSettings settings) => Create(settings, custom: null);
+    public static SpeechDecoder CreateBase(DecoderSettings settings) => Create(settings, custom: null, forKeyterms: false);
 
     /// <summary>
     /// A decoder whose language model is the base one interpolated with <paramref name="custom"/>'s
     /// ARPA model, and whose dictionary has the custom words added.
     /// </summary>
     public static SpeechDecoder CreateCustom(DecoderSettings settings, CustomLanguageModel custom) =>
-        Create(settings, custom);
+        Create(settings, custom, forKeyterms: false);
+
+    /// <summary>
+    /// A decoder for requests with keyterms: the base model, or <paramref name="custom"/>, beneath
+    /// each request's own terms. It decodes nothing until <see cref="UseKeyterms"/> gives it terms,
+    /// and must only ever serve requests with keyterms.
+    /// </summary>
+    public static SpeechDecoder CreateForKeyterms(DecoderSettings settings, CustomLanguageModel? custom) =>
+        Create(settings, custom, forKeyterms: true);
+
+    public bool IsForKeyterms => _modelsBeneathTerms is not null;
 
     /// <summary>
     /// Held while native models are read (ps_init, ngram_model_read). pocketsphinx 5prealpha
@@ -50,12 +71,12 @@ public sealed class SpeechDecoder : IDisposable
     /// </summary>
     internal static readonly object NativeLoadLock = new();
 
-    private static SpeechDecoder Create(DecoderSettings settings, CustomLanguageModel? custom)
+    private static SpeechDecoder Create(DecoderSettings settings, CustomLanguageModel? custom, bool forKeyterms)
     {
-        lock (NativeLoadLock) return CreateLocked(settings, custom);
+        lock (NativeLoadLock) return CreateLocked(settings, custom, forKeyterms);
     }
 
-    private static SpeechDecoder CreateLocked(DecoderSettings settings, CustomLanguageModel? custom)
+    private static SpeechDecoder CreateLocked(DecoderSettings settings, CustomLanguageModel? custom, bool forKeyterms)
     {
         if (custom is not null && custom.Weight is <= 0 or >= 1)
             throw new ArgumentOutOfRangeException(nameof(custom), custom.Weight, "the interpolation weight must be between 0 and 1");
@@ -71,25 +92,24 @@ public sealed class SpeechDecoder : IDisposable
         // The language model is read here rather than by ps_init (-lm) so that base and custom
         // decoders take the same path; the words are added before the search exists, so the
         // search's word map is built once, with them.
-        using var config = CreateConfig(settings, includeLanguageModel: false);
+        var config = CreateConfig(settings, includeLanguageModel: false);
         var decoder = ps_init(config);
-        if (decoder.IsInvalid)
-            throw new DecoderException("the speech decoder could not be started",
-                NativeFailure("ps_init", settings.ToPocketSphinxArguments()));
+        var models = new List<WeightedModel>();
+        var kept = false;
         try
         {
+            if (decoder.IsInvalid)
+                throw new DecoderException("the speech decoder could not be started",
+                    NativeFailure("ps_init", settings.ToPocketSphinxArguments()));
             var addedWords = custom?.DictionaryPath is { } dictionaryPath
-                ? AddWords(decoder, PronouncingDictionary.Load(dictionaryPath))
+                ? AddWords(decoder, PronouncingDictionary.Load(dictionaryPath).Entries)
                 : [];
             var logMath = ps_get_logmath(decoder);
-            using var baseModel = ReadLanguageModel(config, settings.LanguageModelPath, logMath);
-            if (custom is null)
+            models.Add(new("base", ReadLanguageModel(config, settings.LanguageModelPath, logMath), 1 - (custom?.Weight ?? 0)));
+            if (custom is not null)
             {
-                SetLanguageModel(decoder, "base", baseModel);
-            }
-            else
-            {
-                using var domainModel = ReadLanguageModel(config, custom.ArpaPath, logMath);
+                var domainModel = ReadLanguageModel(config, custom.ArpaPath, logMath);
+                models.Add(new("domain", domainModel, custom.Weight));
                 // The set scores a word from each model; a new word that the domain text never
                 // used still needs a unigram so that the decoder can hypothesize it.
                 foreach (var word in addedWords)
@@ -99,7 +119,19 @@ public sealed class SpeechDecoder : IDisposable
                         throw new DecoderException("the custom language model could not be built",
                             NativeFailure("ngram_model_add_word", [word]));
                 }
-                using var interpolated = InterpolateLanguageModels(config, baseModel, domainModel, custom.Weight);
+            }
+            if (forKeyterms)
+            {
+                kept = true;
+                return new SpeechDecoder(decoder, settings, config, models);
+            }
+            if (models.Count == 1)
+            {
+                SetLanguageModel(decoder, "base", models[0].Model);
+            }
+            else
+            {
+                using var interpolated = InterpolateLanguageModels(config, models);
                 SetLanguageModel(decoder, "custom", interpolated);
             }
             return new SpeechDecoder(decoder, settings);
@@ -109,7 +141,43 @@ public sealed class SpeechDecoder : IDisposable
             decoder.Dispose();
             throw;
         }
+        finally
+        {
+            // A search holds its own references to its models; a keyterm decoder keeps ours.
+            if (!kept)
+            {
+                foreach (var model in models) model.Model.Dispose();
+                config.Dispose();
+            }
+        }
     }
+
+    /// <summary>
+    /// Puts one request's keyterms in place of the previous request's: their new words enter the
+    /// dictionary and the term model is interpolated over the models beneath it. A word a previous
+    /// request added stays in the dictionary but in no language model, so the search never hears it.
+    /// The models beneath the terms never meet a request's words: while the words are added, the
+    /// only search is one over the term model alone (pocketsphinx adds a new word to the models of
+    /// every search the decoder has).
+    /// </summary>
+    public void UseKeyterms(KeytermBias keyterms)
+    {
+        if (_modelsBeneathTerms is null || _config is null)
+            throw new InvalidOperationException("this decoder was not created for keyterms");
+        if (keyterms.Weight is <= 0 or >= 1)
+            throw new ArgumentOutOfRangeException(nameof(keyterms), keyterms.Weight, "the keyterm weight must be between 0 and 1");
+        if (!File.Exists(keyterms.TermArpaPath))
+            throw new DecoderException("the keyterm language model is missing", new FileNotFoundException(null, keyterms.TermArpaPath));
+        using var termModel = ReadLanguageModel(_config, keyterms.TermArpaPath, _logMath);
+        SetLanguageModel(_decoder, KeytermSearch, termModel);
+        AddWords(_decoder, keyterms.NewWords);
+        var models = _modelsBeneathTerms.Select(m => m with { Weight = m.Weight * (1 - keyterms.Weight) })
+            .Append(new WeightedModel("keyterms", termModel, keyterms.Weight)).ToList();
+        using var interpolated = InterpolateLanguageModels(_config, models);
+        SetLanguageModel(_decoder, KeytermSearch, interpolated);
+    }
+
+    private const string KeytermSearch = "keyterms";
 
     internal static SafeConfigHandle CreateConfig(DecoderSettings settings, bool includeLanguageModel)
     {
@@ -138,35 +206,31 @@ public sealed class SpeechDecoder : IDisposable
         return model;
     }
 
-    internal static readonly string[] InterpolatedModelNames = ["base", "domain"];
-
-    internal static SafeNgramModelHandle InterpolateLanguageModels(SafeConfigHandle config,
-        SafeNgramModelHandle baseModel, SafeNgramModelHandle domainModel, double domainWeight)
+    /// <summary>Interpolates the models: P(w|h) = Σ weight·P_model(w|h) (the weights sum to 1).</summary>
+    internal static SafeNgramModelHandle InterpolateLanguageModels(SafeConfigHandle config, IReadOnlyList<WeightedModel> models)
     {
-        bool baseAdded = false, domainAdded = false;
+        var added = new bool[models.Count];
         try
         {
-            baseModel.DangerousAddRef(ref baseAdded);
-            domainModel.DangerousAddRef(ref domainAdded);
-            var set = ngram_model_set_init(config,
-                [baseModel.DangerousGetHandle(), domainModel.DangerousGetHandle()], InterpolatedModelNames,
-                [(float)(1 - domainWeight), (float)domainWeight], 2);
+            for (var i = 0; i < models.Count; i++) models[i].Model.DangerousAddRef(ref added[i]);
+            var set = ngram_model_set_init(config, models.Select(m => m.Model.DangerousGetHandle()).ToArray(),
+                models.Select(m => m.Name).ToArray(), models.Select(m => (float)m.Weight).ToArray(), models.Count);
             if (set.IsInvalid)
-                throw new DecoderException("the custom language model could not be combined with the base model",
-                    NativeFailure("ngram_model_set_init", []));
+                throw new DecoderException("the language models could not be combined",
+                    NativeFailure("ngram_model_set_init", models.Select(m => m.Name)));
             return set;
         }
         finally
         {
-            if (baseAdded) baseModel.DangerousRelease();
-            if (domainAdded) domainModel.DangerousRelease();
+            for (var i = 0; i < models.Count; i++) if (added[i]) models[i].Model.DangerousRelease();
         }
     }
 
-    private static List<string> AddWords(SafeDecoderHandle decoder, PronouncingDictionary words)
+    /// <summary>Adds the words the decoder's dictionary lacks (the first pronunciation of each); returns them.</summary>
+    private static List<string> AddWords(SafeDecoderHandle decoder, IEnumerable<Pronunciation> words)
     {
         var added = new List<string>();
-        foreach (var entry in words.Entries)
+        foreach (var entry in words)
         {
             var known = ps_lookup_word(decoder, entry.Word);
             if (known != IntPtr.Zero)
@@ -314,5 +378,11 @@ public sealed class SpeechDecoder : IDisposable
     private static bool IsFiller(string word) =>
         word.Length == 0 || word[0] is '<' or '[' || word.StartsWith("++", StringComparison.Ordinal);
 
-    public void Dispose() => _decoder.Dispose();
+    public void Dispose()
+    {
+        _decoder.Dispose();
+        // The models and configuration go after the decoder, whose searches used them.
+        foreach (var model in _modelsBeneathTerms ?? []) model.Model.Dispose();
+        _config?.Dispose();
+    }
 }

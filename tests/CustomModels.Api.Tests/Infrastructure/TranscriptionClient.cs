@@ -9,7 +9,8 @@ public static class TranscriptionClient
 {
     public const string Stt = "/api/v3/stt";
 
-    public static MultipartFormDataContent Form(string? audioPath, string? language = "en", string? model = null, string? webhookUrl = null)
+    public static MultipartFormDataContent Form(string? audioPath, string? language = "en", string? model = null, string? webhookUrl = null,
+        string? keyterms = null)
     {
         var form = new MultipartFormDataContent();
         if (audioPath is not null)
@@ -21,6 +22,7 @@ public static class TranscriptionClient
         if (language is not null) form.Add(new StringContent(language), "language");
         if (model is not null) form.Add(new StringContent(model), "model");
         if (webhookUrl is not null) form.Add(new StringContent(webhookUrl), "webhook_url");
+        if (keyterms is not null) form.Add(new StringContent(keyterms), "keyterms");
         return form;
     }
 

@@ -70,6 +70,17 @@ public sealed class CustomModelTranscriptionTests(SqliteService fixture) : IClas
             Assert.Equal((double)segments[i]!["start"]!, srtCues[i].Start.TotalSeconds, 3);
         }
 
+        // Keyterms on top of the custom model: its decoders for keyterms are its own (the artifact's
+        // language model and words beneath the terms), and its ordinary ones hear as before (below).
+        var withTerms = await (await client.PostAsync(Stt, Form(Path.Combine(audio, "test_02.wav"), model: modelKey,
+            keyterms: "metoprolol\nrate control\nhabeas corpus"))).AssertOkAsync(HttpStatusCode.Created);
+        Assert.All(withTerms["keyterms"]!.AsArray(), t => Assert.Equal("applied", (string?)t!["status"]));
+        var termsDone = await client.WaitTranscriptionAsync((string)withTerms["id"]!);
+        Assert.True((string?)termsDone["status"] == "done", termsDone.ToJsonString());
+        var termsResult = await client.ResultAsync((string)withTerms["id"]!);
+        Assert.Equal(modelKey, (string?)termsResult["model"]);
+        Assert.Contains("metoprolol", (string?)termsResult["text"]);
+
         // While the model retrains, its trained artifact keeps transcribing.
         await client.RunAsync(id);
         var during = await client.TranscribeAsync(Path.Combine(audio, "test_02.wav"), model: modelKey);

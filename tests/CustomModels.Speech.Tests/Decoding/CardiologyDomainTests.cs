@@ -19,8 +19,7 @@ public sealed class CardiologyDomainTests(ITestOutputHelper output)
     public async Task CustomModelHalvesTheBaseModelsWordErrorsOnCardiologyDictation()
     {
         var repository = RepositoryRoot();
-        var audio = Path.Combine(Path.GetTempPath(), "custom-models-cardiology-audio");
-        await RunAsync(Path.Combine(repository, "scripts", "synthesize-cardiology.sh"), audio);
+        var audio = await SynthesizedCardiologyAsync();
         var trainingLines = File.ReadAllLines(Path.Combine(repository, "tests", "data", "cardiology", "train.txt"));
         var testIds = Enumerable.Range(1, 15).Select(i => $"test_{i:00}").ToList();
 
@@ -64,6 +63,14 @@ public sealed class CardiologyDomainTests(ITestOutputHelper output)
         {
             work.Delete(recursive: true);
         }
+    }
+
+    /// <summary>The cardiology corpus synthesized (once per machine: a cache under /tmp); its folder.</summary>
+    internal static async Task<string> SynthesizedCardiologyAsync()
+    {
+        var audio = Path.Combine(Path.GetTempPath(), "custom-models-cardiology-audio");
+        await RunAsync(Path.Combine(RepositoryRoot(), "scripts", "synthesize-cardiology.sh"), audio);
+        return audio;
     }
 
     internal static string RepositoryRoot()

@@ -1,0 +1,95 @@
+using System.Net;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using CustomModels.Api.Tests.Infrastructure;
+using CustomModels.Core.Data;
+using Microsoft.Extensions.DependencyInjection;
+using static CustomModels.Api.Tests.Infrastructure.TranscriptionClient;
+
+namespace CustomModels.Api.Tests.Transcription;
+
+/// <summary>Keyterms on POST /stt: favoured for that request only, every term reported, limits refused.</summary>
+public sealed class KeytermTests(SqliteService fixture) : IClassFixture<SqliteService>
+{
+    readonly TestService service = fixture.Service;
+
+    static async Task<JsonObject> DoneAsync(HttpClient client, string id)
+    {
+        var status = await client.WaitTranscriptionAsync(id);
+        Assert.True((string?)status["status"] == "done", status.ToJsonString());
+        return status;
+    }
+
+    [Fact]
+    public async Task A_missing_word_is_heard_with_keyterms_and_only_in_that_request()
+    {
+        var audio = await TestAudio.CardiologyAsync();
+        // "we will continue metoprolol for rate control …": the base model hears "match up her allow".
+        var sentence = Path.Combine(audio, "train_04.wav");
+        var client = (await service.CreateOrganizationAsync()).Client();
+
+        var created = await (await client.PostAsync(Stt, Form(sentence, keyterms: "Metoprolol\nrate control\n\nmetoprolol\n!!!")))
+            .AssertOkAsync(HttpStatusCode.Created);
+        var terms = created["keyterms"]!.AsArray();
+        Assert.Equal(4, terms.Count);
+        Assert.Equal("Metoprolol", (string?)terms[0]!["term"]);
+        Assert.Equal("applied", (string?)terms[0]!["status"]);
+        Assert.False(string.IsNullOrEmpty((string?)terms[0]!["pronunciations"]!["metoprolol"]));
+        Assert.Equal("applied", (string?)terms[1]!["status"]);
+        Assert.Null(terms[1]!["pronunciations"]); // words the dictionary has need none
+        Assert.Equal("rejected", (string?)terms[2]!["status"]);
+        Assert.Contains("duplicate", (string?)terms[2]!["reason"]);
+        Assert.Equal("rejected", (string?)terms[3]!["status"]);
+        Assert.Contains("no words", (string?)terms[3]!["reason"]);
+
+        var id = (string)created["id"]!;
+        var status = await DoneAsync(client, id);
+        Assert.Equal(terms.ToJsonString(), status["keyterms"]!.ToJsonString());
+        var result = await client.ResultAsync(id);
+        Assert.Contains("metoprolol", (string?)result["text"]);
+        Assert.Equal(terms.ToJsonString(), result["keyterms"]!.ToJsonString());
+
+        // The same audio without keyterms, and with other terms: the word is not favoured any more.
+        var plain = await client.TranscribeToEndAsync(sentence);
+        Assert.DoesNotContain("metoprolol", (string?)plain["text"]);
+        Assert.Null(plain["keyterms"]);
+        for (var i = 0; i < 2; i++)
+        {
+            var other = (string)(await (await client.PostAsync(Stt, Form(sentence, keyterms: """["habeas corpus", "subpoena"]""")))
+                .AssertOkAsync(HttpStatusCode.Created))["id"]!;
+            await DoneAsync(client, other);
+            Assert.DoesNotContain("metoprolol", (string?)(await client.ResultAsync(other))["text"]);
+        }
+    }
+
+    [Fact]
+    public async Task Over_the_limits_is_400_with_details_keyterms_and_nothing_is_kept()
+    {
+        var wav = Path.Combine(TestAudio.Librivox, "sense_and_sensibility_01_austen_64kb-0880.wav");
+        var org = await service.CreateOrganizationAsync();
+        var client = org.Client();
+        var tooMany = string.Join('\n', Enumerable.Range(1, 101).Select(i => $"term {i}"));
+        var tooManyJson = JsonSerializer.Serialize(Enumerable.Range(1, 101).Select(i => $"term {i}"));
+        foreach (var (keyterms, expected) in new[]
+                 {
+                     (tooMany, "At most 100 terms"), (tooManyJson, "At most 100 terms"),
+                     ("one two three four five six seven", "At most 6 words"),
+                     ("[\"a\", 3]", "JSON array of strings"), ("[\"unclosed\"", "JSON array of strings"),
+                     (new string('a', 40_000), "At most"),
+                 })
+        {
+            var body = await (await client.PostAsync(Stt, Form(wav, keyterms: keyterms))).AssertErrorAsync(HttpStatusCode.BadRequest, "VALIDATION_ERROR");
+            Assert.Contains(expected, (string?)body["details"]!["keyterms"]);
+        }
+
+        using (var scope = service.Services.CreateScope())
+            Assert.False(scope.ServiceProvider.GetRequiredService<AppDbContext>().Transcriptions.Any(t => t.OrganizationId == org.Organization.Id));
+        Assert.True(DataFolder.TempFiles(service.Storage.DataDirectory).Count == 0, "temporary files left behind");
+
+        // Exactly at the limits: accepted, every term listed, and decoded with them.
+        var hundred = string.Join('\n', Enumerable.Range(1, 100).Select(i => $"one two three four five term{i}"));
+        var created = await (await client.PostAsync(Stt, Form(wav, keyterms: hundred))).AssertOkAsync(HttpStatusCode.Created);
+        Assert.Equal(100, created["keyterms"]!.AsArray().Count(t => (string?)t!["status"] == "applied"));
+        await DoneAsync(client, (string)created["id"]!);
+    }
+}

@@ -1,0 +1,57 @@
+using CustomModels.Speech.Decoding;
+using CustomModels.Speech.Keyterms;
+using CustomModels.Speech.Lexicon;
+
+namespace CustomModels.Speech.Tests.Decoding;
+
+/// <summary>
+/// A decoder for keyterms is reused from request to request: each request's terms, and the words
+/// they brought into its dictionary, must be heard for that request only.
+/// </summary>
+public sealed class KeytermDecoderTests
+{
+    [Fact]
+    public async Task A_reused_keyterm_decoder_hears_each_requests_terms_and_no_earlier_ones()
+    {
+        var audio = await CardiologyDomainTests.SynthesizedCardiologyAsync();
+        // "we will continue metoprolol for rate control …": the base model hears "match up her allow".
+        var sentence = Path.Combine(audio, "train_04.wav");
+        var settings = DecoderSettings.Default;
+        var dictionary = PronouncingDictionary.Load(settings.DictionaryPath);
+        IPronouncer[] pronouncers = [EspeakPronouncer.ForAcousticModel(settings.AcousticModelPath)];
+        var work = Directory.CreateTempSubdirectory("keyterms-");
+        try
+        {
+            async Task<KeytermBias> BiasAsync(params string[] terms)
+            {
+                var outcomes = await KeytermList.CheckAsync(terms, dictionary, pronouncers);
+                Assert.All(outcomes, o => Assert.True(o.Applied, o.RejectedBecause));
+                return KeytermBias.Write(outcomes, Path.Combine(work.FullName, $"{Guid.NewGuid():N}.arpa"))!;
+            }
+
+            using var plain = SpeechDecoder.CreateBase(settings);
+            Assert.DoesNotContain("metoprolol", (await plain.DecodeFileAsync(sentence)).Text);
+
+            using var decoder = SpeechDecoder.CreateForKeyterms(settings, custom: null);
+            var withTerm = await BiasAsync("metoprolol", "rate control");
+            Assert.Contains(withTerm.NewWords, p => p.Word == "metoprolol");
+            decoder.UseKeyterms(withTerm);
+            Assert.Contains("metoprolol", (await decoder.DecodeFileAsync(sentence)).Text);
+
+            // The next request's terms replace these: the word is still in the dictionary, but unheard.
+            decoder.UseKeyterms(await BiasAsync("habeas corpus", "subpoena", "amicus curiae"));
+            Assert.DoesNotContain("metoprolol", (await decoder.DecodeFileAsync(sentence)).Text);
+
+            decoder.UseKeyterms(withTerm);
+            Assert.Contains("metoprolol", (await decoder.DecodeFileAsync(sentence)).Text);
+
+            // The ordinary decoder never took the word in.
+            Assert.DoesNotContain("metoprolol", (await plain.DecodeFileAsync(sentence)).Text);
+            Assert.Throws<InvalidOperationException>(() => plain.UseKeyterms(withTerm));
+        }
+        finally
+        {
+            work.Delete(recursive: true);
+        }
+    }
+}
