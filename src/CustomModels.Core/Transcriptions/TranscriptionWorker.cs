@@ -53,8 +53,9 @@ public sealed class TranscriptionWorker(IServiceScopeFactory scopes, DecoderCach
         {
             string? modelKey;
             Transcript transcript;
-            // The term model of the request's keyterms lives as long as the decoding that reads it.
-            var termArpaPath = blobs.NewTempPath(".arpa");
+            // The term model of the request's keyterms lives in the job's folder (a delete takes it
+            // along) as long as the decoding that reads it.
+            var termArpaPath = blobs.FullPath(Path.Combine(Folder(row.PublicId), $"keyterms-{Guid.NewGuid():N}.arpa"));
             try
             {
                 var keyterms = Keyterms.Parse(row.Keyterms) is { } reports ? Keyterms.WriteBias(reports, termArpaPath) : null;
