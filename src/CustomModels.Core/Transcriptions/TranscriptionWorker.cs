@@ -65,7 +65,8 @@ public sealed class TranscriptionWorker(IServiceScopeFactory scopes, DecoderCach
             }
             finally
             {
-                File.Delete(termArpaPath);
+                // Quietly: a job deleted while it decoded has lost its folder.
+                blobs.DeleteQuietly(termArpaPath);
             }
             await PublishAsync(db, row, TranscriptionResult.From(row, modelKey, transcript), jobCancel.Token);
         }
