@@ -16,6 +16,8 @@ namespace CustomModels.Api;
 [JsonSerializable(typeof(Auth.KeyResponse))]
 [JsonSerializable(typeof(Transcription.TranscriptionResponse))]
 [JsonSerializable(typeof(Transcription.TranscriptionListResponse))]
+[JsonSerializable(typeof(Versions.VersionResponse))]
+[JsonSerializable(typeof(Versions.VersionListResponse))]
 public sealed partial class ApiJsonContext : JsonSerializerContext
 {
     /// <summary>

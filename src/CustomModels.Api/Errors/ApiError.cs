@@ -47,6 +47,9 @@ public sealed class ApiError(int status, string message, string errorCode, IRead
     public static ApiError ModelTraining() =>
         Conflict("The model is training; wait until it finishes", "MODEL_TRAINING");
 
+    public static ApiError VersionNotFound() =>
+        new(StatusCodes.Status404NotFound, "Model version not found", "VERSION_NOT_FOUND");
+
     public static ApiError Conflict(string message, string code) => new(StatusCodes.Status409Conflict, message, code);
 
     public static ApiError UnsupportedMediaType(string expected) =>

@@ -10,6 +10,7 @@ using CustomModels.Core.Storage;
 using CustomModels.Core.Training;
 using CustomModels.Api.Training;
 using CustomModels.Api.Transcription;
+using CustomModels.Api.Versions;
 using CustomModels.Core.Transcriptions;
 using Microsoft.EntityFrameworkCore;
 using Scalar.AspNetCore;
@@ -104,6 +105,7 @@ public static class ServiceApp
         app.MapCustomModels();
         app.MapTrainingData();
         app.MapTraining();
+        app.MapVersions();
         app.MapTranscription();
         if (options.BenchmarkEndpoint) app.MapBenchmarkPeer();
         return app;

@@ -26,6 +26,8 @@ public sealed record ModelResponse
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public string? FailedAt { get; init; }
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public string? Error { get; init; }
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public TrainingMetricsResponse? TrainingMetrics { get; init; }
+    /// <summary>The version that serves (present once a version exists); `training_metrics` are its.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public int? ActiveVersion { get; init; }
 }
 
 /// <summary>Percentages rounded to one decimal; hours to two. Each present only when it was measured.</summary>
@@ -65,7 +67,7 @@ public static class ModelMapping
             Language = m.Language,
             BaseModel = m.BaseModel,
             TrainingStatus = (int)status,
-            StatusMessage = statusMessage ?? Catalog.StatusMessage(status, m.TrainingError),
+            StatusMessage = statusMessage ?? Catalog.StatusMessage(status, m.TrainingError, m.StatusNote),
             TrainingProgress = status is Core.Models.TrainingStatus.Running or Core.Models.TrainingStatus.Success
                 ? m.TrainingProgress ?? 0 : null,
             CreatedAt = Timestamp(m.CreatedAt),
@@ -76,24 +78,27 @@ public static class ModelMapping
             TrainingMetrics = hasResult ? Metrics(m) : null,
             FailedAt = status == Core.Models.TrainingStatus.Failed ? Timestamp(m.FailedAt) : null,
             Error = status == Core.Models.TrainingStatus.Failed ? m.TrainingError : null,
+            ActiveVersion = m.ActiveVersion,
         };
     }
 
     static bool HasResult(CustomModel m) => ModelRules.HasResult(m.TrainingStatus, m.FinishedTrainingAt is not null);
 
-    static bool HasMetrics(CustomModel m) =>
-        ModelRules.HasMetrics(m.WordErrorRate, m.CharacterErrorRate, m.TrainingHours, m.BaseWordErrorRate);
+    static TrainingMetricsResponse? Metrics(CustomModel m) =>
+        Metrics(m.WordErrorRate, m.AccuracyImprovement, m.CharacterErrorRate, m.TrainingHours, m.BaseWordErrorRate);
 
-    static TrainingMetricsResponse? Metrics(CustomModel m)
+    /// <summary>The metrics of a model or of one of its versions, rounded; null when nothing was measured.</summary>
+    public static TrainingMetricsResponse? Metrics(double? wordErrorRate, double? accuracyImprovement, double? characterErrorRate,
+        double? trainingHours, double? baseWordErrorRate)
     {
-        if (!HasMetrics(m)) return null;
+        if (!ModelRules.HasMetrics(wordErrorRate, characterErrorRate, trainingHours, baseWordErrorRate)) return null;
         return new TrainingMetricsResponse
         {
-            WordErrorRate = Round(m.WordErrorRate, 1),
-            AccuracyImprovement = Round(m.AccuracyImprovement, 1),
-            CharacterErrorRate = Round(m.CharacterErrorRate, 1),
-            TrainingHours = Round(m.TrainingHours, 2),
-            BaseWordErrorRate = Round(m.BaseWordErrorRate, 1),
+            WordErrorRate = Round(wordErrorRate, 1),
+            AccuracyImprovement = Round(accuracyImprovement, 1),
+            CharacterErrorRate = Round(characterErrorRate, 1),
+            TrainingHours = Round(trainingHours, 2),
+            BaseWordErrorRate = Round(baseWordErrorRate, 1),
         };
     }
 

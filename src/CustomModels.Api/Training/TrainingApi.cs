@@ -11,7 +11,7 @@ using Microsoft.EntityFrameworkCore;
 
 namespace CustomModels.Api.Training;
 
-/// <summary>`/run` starts a training, `/cancel` stops it; `/evaluation` shows what the last one measured.</summary>
+/// <summary>`/run` starts a training, `/cancel` stops it; `/evaluation` shows what the active version's training measured.</summary>
 public static class TrainingApi
 {
     public static IEndpointRouteBuilder MapTraining(this IEndpointRouteBuilder app)
@@ -21,15 +21,19 @@ public static class TrainingApi
         group.MapPost("cancel", Cancel).RequireAuthorization(Scopes.ModelsWrite)
             .WithSummary("Stop a running training; the model goes back to 4 (its trained model serving) or 2");
         group.MapGet("evaluation", Evaluation).RequireAuthorization(Scopes.ModelsRead)
-            .Produces<EvaluationReport>().WithSummary("Per-utterance results, new words and LM figures of the last training");
+            .Produces<EvaluationReport>().WithSummary("The active version's evaluation: per-utterance results, error analysis, new words, LM figures (?format=csv: per utterance)");
+        group.MapGet("evaluation/words", EvaluationWords).RequireAuthorization(Scopes.ModelsRead)
+            .WithSummary("The active version's per-word error table (?format=csv)");
         return app;
     }
 
     public static async Task<Results<Ok<ModelResponse>, ApiError>> Run(string id, HttpContext context, AppDbContext db,
         Recognizers recognizers, ModelTraining training)
     {
-        var (_, error) = await JsonBody.ReadObjectAsync(context.Request, allowEmpty: true);
+        var (body, error) = await JsonBody.ReadObjectAsync(context.Request, allowEmpty: true);
         if (error is not null) return error;
+        var errors = new Dictionary<string, string>();
+        if (ReadActivateAlways(body, errors) is not { } activateAlways) return ApiError.InvalidBody(errors);
         var model = await ModelsApi.FindAsync(db, context, id, track: false);
         if (model is null) return ApiError.ModelNotFound();
         var ct = context.RequestAborted;
@@ -40,7 +44,7 @@ public static class TrainingApi
         if (recognizers.Find(model.Language) is null)
             return ApiError.Conflict($"Language '{model.Language}' cannot be trained here: no recognizer for it is installed", "LANGUAGE_NOT_TRAINABLE");
 
-        var started = await training.StartAsync(db, model.Id, ct);
+        var started = await training.StartAsync(db, model.Id, ct, activateAlways);
         if (!started.Done)
             return started.Status switch
             {
@@ -71,14 +75,26 @@ public static class TrainingApi
         return back is null ? ApiError.ModelNotFound() : TypedResults.Ok(back.ToResponse(statusMessage: "Training cancelled"));
     }
 
-    public static async Task<Results<PhysicalFileHttpResult, ApiError>> Evaluation(string id, HttpContext context, AppDbContext db, BlobStore blobs)
+    public static async Task<Results<PhysicalFileHttpResult, ContentHttpResult, ApiError>> Evaluation(string id, HttpContext context, AppDbContext db, BlobStore blobs)
     {
         var model = await ModelsApi.FindAsync(db, context, id, track: false);
         if (model is null) return ApiError.ModelNotFound();
-        var path = model.ArtifactName is null ? null
-            : blobs.FullPath(Path.Combine(BlobStore.ArtifactFolder(model.Id, model.ArtifactName), TrainingPipeline.EvaluationFile));
-        if (path is null || !File.Exists(path))
-            return ApiError.Conflict("The model has no evaluation yet: train it first", "MODEL_NOT_TRAINED");
-        return TypedResults.PhysicalFile(path, "application/json");
+        return EvaluationDownloads.Report(context, blobs, model.Id, model.ArtifactName);
+    }
+
+    public static async Task<Results<ContentHttpResult, ApiError>> EvaluationWords(string id, HttpContext context, AppDbContext db, BlobStore blobs)
+    {
+        var model = await ModelsApi.FindAsync(db, context, id, track: false);
+        if (model is null) return ApiError.ModelNotFound();
+        return EvaluationDownloads.Words(context, blobs, model.Id, model.ArtifactName);
+    }
+
+    /// <summary>`activate`: "always" skips the promotion gate; "if_not_worse" (the default) applies it.</summary>
+    static bool? ReadActivateAlways(System.Text.Json.Nodes.JsonObject? body, Dictionary<string, string> errors)
+    {
+        if (body is null || !body.TryGetPropertyValue("activate", out var node) || node is null) return false;
+        if (JsonBody.TryGetText(node, out var text) && text is "always" or "if_not_worse") return text == "always";
+        errors["activate"] = "Must be \"always\" or \"if_not_worse\"";
+        return null;
     }
 }

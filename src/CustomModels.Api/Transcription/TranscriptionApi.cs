@@ -23,13 +23,13 @@ public static class TranscriptionApi
     const string Base = "/api/v3/stt";
 
     /// <summary>The request's parts (webhook_url as long as the column that keeps it).</summary>
-    static readonly UploadParts Parts = new(new Dictionary<string, int> { ["language"] = 16, ["model"] = 64, ["webhook_url"] = 2000, ["keyterms"] = KeytermList.MaxTextCharacters }, ["audio_file"]);
+    static readonly UploadParts Parts = new(new Dictionary<string, int> { ["language"] = 16, ["model"] = 64, ["model_version"] = 16, ["webhook_url"] = 2000, ["keyterms"] = KeytermList.MaxTextCharacters }, ["audio_file"]);
 
     public static IEndpointRouteBuilder MapTranscription(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup(Base).WithTags("Transcription");
         group.MapPost("", Create).RequireAuthorization(Scopes.SttWrite).DisableAntiforgery()
-            .WithSummary("Upload audio (multipart: audio_file, language, model?, webhook_url?, keyterms?) to transcribe");
+            .WithSummary("Upload audio (multipart: audio_file, language, model?, model_version?, webhook_url?, keyterms?) to transcribe");
         group.MapGet("", List).RequireAuthorization(Scopes.SttRead).Produces<TranscriptionListResponse>()
             .WithSummary("List the organization's transcriptions, oldest first");
         group.MapGet("{id}/status", Status).RequireAuthorization(Scopes.SttRead).WithSummary("uploaded, processing (with progress), done or failed (with the reason)");
@@ -56,6 +56,7 @@ public static class TranscriptionApi
             var errors = upload.Errors;
             if (!upload.Files.TryGetValue("audio_file", out var audio)) errors.TryAdd("audio_file", "Required");
             var model = await ReadModelAsync(db, org, upload.Fields.GetValueOrDefault("model"), errors, ct);
+            var version = await ReadModelVersionAsync(db, model, upload.Fields.GetValueOrDefault("model_version"), errors, ct);
             var language = ReadLanguage(upload.Fields.GetValueOrDefault("language"), model, recognizers, errors);
             var webhook = ReadWebhookUrl(upload.Fields.GetValueOrDefault("webhook_url"), targets, errors);
             var terms = ReadKeyterms(upload.Fields.GetValueOrDefault("keyterms"), errors);
@@ -63,7 +64,7 @@ public static class TranscriptionApi
 
             var duration = await DataApi.ProbeAsync(audio!, ct);
             var checkedTerms = terms is null ? null : await keyterms.CheckAsync(recognizers.Find(language!)!, terms, ct);
-            return await StoreAsync(context, db, blobs, org, audio!, language!, model?.Id, webhook, checkedTerms, duration);
+            return await StoreAsync(context, db, blobs, org, audio!, language!, model?.Id, version, webhook, checkedTerms, duration);
         }
         catch (UploadRejected rejected)
         {
@@ -84,6 +85,27 @@ public static class TranscriptionApi
             errors["model"] = $"Model '{key}' is not trained (training_status {(int)model.TrainingStatus}); only trained models (status 4) transcribe";
         else
             return model;
+        return null;
+    }
+
+    /// <summary>
+    /// The version of the model that will decode: the `model_version` asked for, or the one active now
+    /// (an activation afterwards does not change it). Only with a `model`.
+    /// </summary>
+    static async Task<int?> ReadModelVersionAsync(AppDbContext db, CustomModel? model, string? text, Dictionary<string, string> errors, CancellationToken ct)
+    {
+        if (string.IsNullOrEmpty(text))
+            return model?.ActiveVersion;
+        if (!int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var version) || version < 1)
+            errors["model_version"] = "Must be a version number (an integer of at least 1)";
+        else if (model is null)
+        {
+            if (!errors.ContainsKey("model")) errors["model_version"] = "Requires a model";
+        }
+        else if (!await db.ModelVersions.AnyAsync(v => v.ModelId == model.Id && v.Version == version, ct))
+            errors["model_version"] = $"Model '{model.ModelKey}' has no version {version}";
+        else
+            return version;
         return null;
     }
 
@@ -133,7 +155,7 @@ public static class TranscriptionApi
 
     /// <summary>The audio into place first, then the row (which queues the job): a committed row always points at a whole file.</summary>
     static async Task<Results<Created<TranscriptionResponse>, ApiError>> StoreAsync(HttpContext context, AppDbContext db, BlobStore blobs,
-        long org, UploadedFile audio, string language, long? modelId, Uri? webhook, IReadOnlyList<KeytermReport>? keyterms, double duration)
+        long org, UploadedFile audio, string language, long? modelId, int? modelVersion, Uri? webhook, IReadOnlyList<KeytermReport>? keyterms, double duration)
     {
         var publicId = "stt_" + RandomNumberGenerator.GetString("abcdefghijklmnopqrstuvwxyz234567", 20);
         var folder = TranscriptionWorker.Folder(publicId);
@@ -141,7 +163,7 @@ public static class TranscriptionApi
         var request = context.Request;
         var row = new TranscriptionJob
         {
-            PublicId = publicId, OrganizationId = org, Language = language, ModelId = modelId, AudioFileName = audio.FileName,
+            PublicId = publicId, OrganizationId = org, Language = language, ModelId = modelId, ModelVersion = modelVersion, AudioFileName = audio.FileName,
             AudioBlob = audioBlob, DurationSeconds = duration, CreatedAt = Clock.UtcNow(),
             WebhookUrl = webhook?.AbsoluteUri, WebhookHost = webhook is null ? null : WebhookTargets.HostOf(webhook),
             Keyterms = keyterms is null ? null : Keyterms.Serialize(keyterms),

@@ -8,7 +8,7 @@ namespace CustomModels.Api.Transcription;
 
 /// <summary>
 /// A transcription as the API shows it. `model` is always present: the `model_key` asked for, or
-/// null for the language's base model. The other fields appear only when they apply (never null):
+/// null for the language's base model; `model_version` names the version of that model that decodes. The other fields appear only when they apply (never null):
 /// `progress` (percent of the audio decoded, while processing), `started_at`, `finished_at`,
 /// `error` (failed), `webhook_status` (when a webhook_url was given), `keyterms` (when keyterms were sent).
 /// </summary>
@@ -18,6 +18,8 @@ public sealed record TranscriptionResponse
     public required string Status { get; init; }
     public required string Language { get; init; }
     public required string? Model { get; init; }
+    /// <summary>The version of `model` that decodes (present with a model).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public int? ModelVersion { get; init; }
     public required double DurationSeconds { get; init; }
     public required string CreatedAt { get; init; }
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public string? Filename { get; init; }
@@ -63,6 +65,7 @@ public static class TranscriptionMapping
             Status = Status(t.State),
             Language = t.Language,
             Model = t.ModelId is { } modelId ? ModelKeys.Format(modelId) : null,
+            ModelVersion = t.ModelId is null ? null : t.ModelVersion,
             DurationSeconds = Math.Round(t.DurationSeconds, 2),
             CreatedAt = ModelMapping.Timestamp(t.CreatedAt),
             Filename = t.AudioFileName,

@@ -1,6 +1,7 @@
 using CustomModels.Core.Models;
 using CustomModels.Core.Training;
 using CustomModels.Core.Transcriptions;
+using CustomModels.Core.Versions;
 using Microsoft.EntityFrameworkCore;
 
 namespace CustomModels.Core.Data;
@@ -17,6 +18,7 @@ public abstract class AppDbContext(DbContextOptions options) : DbContext(options
     public DbSet<ModelCount> ModelCounts => Set<ModelCount>();
     public DbSet<TrainingDataSet> DataSets => Set<TrainingDataSet>();
     public DbSet<TrainingJob> TrainingJobs => Set<TrainingJob>();
+    public DbSet<ModelVersion> ModelVersions => Set<ModelVersion>();
     public DbSet<TranscriptionJob> Transcriptions => Set<TranscriptionJob>();
     public DbSet<WebhookDelivery> WebhookDeliveries => Set<WebhookDelivery>();
 
@@ -68,6 +70,7 @@ public abstract class AppDbContext(DbContextOptions options) : DbContext(options
             e.Property(m => m.Description).HasMaxLength(1000);
             e.Property(m => m.Language).HasMaxLength(8);
             e.Property(m => m.BaseModel).HasMaxLength(16);
+            e.Property(m => m.StatusNote).HasMaxLength(500);
             e.Property(m => m.TrainingStatus).HasConversion<int>();
             e.HasOne<Organization>().WithMany().HasForeignKey(m => m.OrganizationId).OnDelete(DeleteBehavior.Cascade);
             // The list is always one organization's, ordered by id, with optional filters:
@@ -101,6 +104,15 @@ public abstract class AppDbContext(DbContextOptions options) : DbContext(options
             // Workers look for queued jobs and for running jobs whose lease has expired.
             e.HasIndex(j => new { j.State, j.Id });
             e.HasIndex(j => j.ModelId);
+        });
+
+        model.Entity<ModelVersion>(e =>
+        {
+            e.ToTable("model_versions");
+            e.Property(v => v.ArtifactName).HasMaxLength(64);
+            e.Property(v => v.EvaluationSource).HasMaxLength(32);
+            e.HasOne<CustomModel>().WithMany().HasForeignKey(v => v.ModelId).OnDelete(DeleteBehavior.Cascade);
+            e.HasIndex(v => new { v.ModelId, v.Version }).IsUnique();
         });
 
         model.Entity<TranscriptionJob>(e =>

@@ -9,19 +9,23 @@ namespace CustomModels.Core.Data;
 /// </summary>
 public static class ListedJsonTriggers
 {
-    const string ShownColumns = "\"Name\", \"Description\", \"Language\", \"BaseModel\", \"TrainingStatus\", \"TrainingProgress\", "
+    /// <summary>The columns the list showed when the triggers were first made (the ListedJson migration's).</summary>
+    public const string FirstShownColumns = "\"Name\", \"Description\", \"Language\", \"BaseModel\", \"TrainingStatus\", \"TrainingProgress\", "
         + "\"TrainingError\", \"CreatedAt\", \"UpdatedAt\", \"StartedTrainingAt\", \"FinishedTrainingAt\", \"FailedAt\", "
         + "\"WordErrorRate\", \"BaseWordErrorRate\", \"AccuracyImprovement\", \"CharacterErrorRate\", \"TrainingHours\"";
 
-    public const string Sqlite = $"""
-        CREATE TRIGGER custom_models_listed_json_stale AFTER UPDATE OF {ShownColumns} ON custom_models
+    /// <summary>The columns the list shows now (<see cref="Models.ModelPageJson.Render"/>); a migration that changes them makes the triggers again.</summary>
+    public const string ShownColumns = FirstShownColumns + ", \"ActiveVersion\", \"StatusNote\"";
+
+    public static string Sqlite(string shownColumns) => $"""
+        CREATE TRIGGER custom_models_listed_json_stale AFTER UPDATE OF {shownColumns} ON custom_models
         WHEN NEW."ListedJson" IS OLD."ListedJson" AND NEW."ListedJson" IS NOT NULL
         BEGIN
           UPDATE custom_models SET "ListedJson" = NULL WHERE "Id" = NEW."Id";
         END;
         """;
 
-    public const string Postgres = $"""
+    public static string Postgres(string shownColumns) => $"""
         CREATE FUNCTION custom_models_listed_json_stale() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
           IF NEW."ListedJson" IS NOT DISTINCT FROM OLD."ListedJson" THEN
@@ -29,7 +33,7 @@ public static class ListedJsonTriggers
           END IF;
           RETURN NEW;
         END $$;
-        CREATE TRIGGER custom_models_listed_json_stale BEFORE UPDATE OF {ShownColumns} ON custom_models
+        CREATE TRIGGER custom_models_listed_json_stale BEFORE UPDATE OF {shownColumns} ON custom_models
           FOR EACH ROW EXECUTE FUNCTION custom_models_listed_json_stale();
         """;
 

@@ -20,12 +20,13 @@ public static class Catalog
 
     public static bool IsBaseModel(string value) => BaseModelSet.Contains(value);
 
-    public static string StatusMessage(TrainingStatus status, string? error) => status switch
+    /// <param name="note">In status 4, said instead of the success text (a version kept inactive by the promotion gate).</param>
+    public static string StatusMessage(TrainingStatus status, string? error, string? note) => status switch
     {
         TrainingStatus.NotRunning => "Model created. Upload training data to begin.",
         TrainingStatus.ReadyToRun => "Data uploaded. Ready to start training.",
         TrainingStatus.Running => "Training in progress...",
-        TrainingStatus.Success => "Training completed successfully",
+        TrainingStatus.Success => note ?? "Training completed successfully",
         TrainingStatus.Failed => "Training failed: " + (error ?? "unknown reason"),
         _ => throw new ArgumentOutOfRangeException(nameof(status)),
     };

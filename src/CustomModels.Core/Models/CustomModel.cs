@@ -27,8 +27,17 @@ public sealed class CustomModel
     public double? CharacterErrorRate { get; set; }
     public double? TrainingHours { get; set; }
 
-    /// <summary>The folder (under the model's artifacts) of the trained model that serves; null until the first success.</summary>
+    /// <summary>The folder (under the model's artifacts) of the trained model that serves (the active version's); null until the first success.</summary>
     public string? ArtifactName { get; set; }
+
+    /// <summary>The version that serves, whose metrics and artifact the model carries; null until the first success.</summary>
+    public int? ActiveVersion { get; set; }
+
+    /// <summary>The number of the newest version ever made (0 before any): the next is one more, so a deleted version's number is never reused.</summary>
+    public int LastVersion { get; set; }
+
+    /// <summary>Said instead of "Training completed successfully" in status 4: why the newest version was not activated.</summary>
+    public string? StatusNote { get; set; }
 
     public string ModelKey => ModelKeys.Format(Id);
 

@@ -50,7 +50,7 @@ public sealed class ModelPageJson : IDisposable
         Error = JsonEncodedText.Encode("error"), TrainingMetrics = JsonEncodedText.Encode("training_metrics"),
         WordErrorRate = JsonEncodedText.Encode("word_error_rate"), AccuracyImprovement = JsonEncodedText.Encode("accuracy_improvement"),
         CharacterErrorRate = JsonEncodedText.Encode("character_error_rate"), TrainingHours = JsonEncodedText.Encode("training_hours"),
-        BaseWordErrorRate = JsonEncodedText.Encode("base_word_error_rate");
+        BaseWordErrorRate = JsonEncodedText.Encode("base_word_error_rate"), ActiveVersion = JsonEncodedText.Encode("active_version");
 
     /// <summary>
     /// The model's fields after `id` and `model_key`, in the model response's order under
@@ -72,7 +72,7 @@ public sealed class ModelPageJson : IDisposable
             w.WriteString(Language, m.Language);
             w.WriteString(BaseModel, m.BaseModel);
             w.WriteNumber(TrainingStatus, (int)status);
-            w.WriteString(StatusMessage, Catalog.StatusMessage(status, m.TrainingError));
+            w.WriteString(StatusMessage, Catalog.StatusMessage(status, m.TrainingError, m.StatusNote));
             if (status is Models.TrainingStatus.Running or Models.TrainingStatus.Success)
                 w.WriteNumber(TrainingProgress, m.TrainingProgress ?? 0);
             WriteTime(w, CreatedAt, m.CreatedAt);
@@ -91,6 +91,7 @@ public sealed class ModelPageJson : IDisposable
                 WriteRounded(w, BaseWordErrorRate, m.BaseWordErrorRate, 1);
                 w.WriteEndObject();
             }
+            if (m.ActiveVersion is { } version) w.WriteNumber(ActiveVersion, version);
             w.WriteEndObject();
         }
         return buffer.WrittenSpan[1..].ToArray(); // without the opening brace: the page writes it, before the id

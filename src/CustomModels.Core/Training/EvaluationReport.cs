@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using CustomModels.Speech.Scoring;
 
 namespace CustomModels.Core.Training;
 
@@ -21,10 +22,20 @@ public sealed record EvaluationReport(
     IReadOnlyList<NewWord> NewWords,
     IReadOnlyList<string> UnpronounceableWords,
     EvaluationMetrics Metrics,
-    /// <summary>Wall time of each training stage (text, lexicon, language_model, interpolation_weight, decode_base, decode_custom, metrics).</summary>
+    /// <summary>Wall time of each training stage (text, lexicon, language_model, interpolation_weight, decode_base, decode_active, decode_custom, metrics).</summary>
     IReadOnlyDictionary<string, double> StageSeconds,
-    IReadOnlyList<UtteranceEvaluation> Utterances)
+    IReadOnlyList<UtteranceEvaluation> Utterances,
+    /// <summary>The version that was active when this training decoded the evaluation audio with it (the promotion gate's yardstick); null when none was.</summary>
+    int? ComparedVersion,
+    /// <summary>The custom model's errors per word (<see cref="WordErrorTable"/>): the columns sum to the corpus N, S, D and I.</summary>
+    IReadOnlyList<WordErrors>? Words,
+    /// <summary>The most frequent reference → hypothesis substitutions of the custom model, at most <see cref="ConfusionsShown"/>.</summary>
+    IReadOnlyList<Confusion>? Confusions,
+    /// <summary>custom − base, and new − previous active version when there was one: WER differences with their bootstrap intervals.</summary>
+    IReadOnlyList<Comparison>? Comparisons)
 {
+    public const int ConfusionsShown = 50;
+
     public static readonly JsonSerializerOptions Json = new()
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
@@ -41,8 +52,21 @@ public sealed record WeightPerplexity(double Weight, double Perplexity);
 public sealed record LanguageModelSummary(int Order, IReadOnlyList<long> NGrams, long TrainingSentences, long TrainingWords,
     double? HeldOutPerplexity, double? TestTextPerplexity);
 
-/// <param name="Source">Where the pronunciation came from: "g2p" (the model trained on the base dictionary) or "espeak-ng".</param>
-public sealed record NewWord(string Word, string Pronunciation, string Source);
+/// <summary>
+/// A word the base dictionary lacks, with the pronunciations the training gave it, how often the
+/// evaluation references say it, and how many of those the base and the custom model recognized
+/// (aligned to the word itself).
+/// </summary>
+/// <param name="Source">Where the pronunciations came from: "g2p" (the model trained on the base dictionary) or "espeak-ng".</param>
+public sealed record NewWord(string Word, IReadOnlyList<string> Pronunciations, string Source, int Occurrences, int RecognizedByBase, int RecognizedByCustom);
+
+/// <summary>
+/// WER(system) − WER(baseline) in percentage points on the same utterances, with its paired-bootstrap
+/// interval (<see cref="PairedBootstrap"/>): an interval that excludes 0 is a difference the evaluation set shows.
+/// </summary>
+/// <param name="Name">"custom_vs_base" or "new_vs_active".</param>
+public sealed record Comparison(string Name, string System, string Baseline, double WordErrorRate, double BaselineWordErrorRate,
+    double Difference, double Lower, double Upper, double Confidence, int Resamples, ulong Seed);
 
 /// <summary>Percentages; null where nothing could be measured (no evaluation audio).</summary>
 public sealed record EvaluationMetrics(
@@ -51,6 +75,7 @@ public sealed record EvaluationMetrics(
 
 public sealed record ErrorSummary(int Substitutions, int Deletions, int Insertions, int ReferenceWords);
 
+/// <summary>One evaluation utterance: its normalized reference and each system's hypothesis and counts (the active version's when there was one).</summary>
 public sealed record UtteranceEvaluation(
     long DataId, string AudioFile, string Reference, string BaseHypothesis, string CustomHypothesis,
-    ErrorSummary BaseErrors, ErrorSummary CustomErrors);
+    ErrorSummary BaseErrors, ErrorSummary CustomErrors, string? ActiveHypothesis = null, ErrorSummary? ActiveErrors = null);

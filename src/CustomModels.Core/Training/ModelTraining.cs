@@ -1,6 +1,7 @@
 using CustomModels.Core.Data;
 using CustomModels.Core.Jobs;
 using CustomModels.Core.Models;
+using CustomModels.Core.Versions;
 using Microsoft.EntityFrameworkCore;
 
 namespace CustomModels.Core.Training;
@@ -24,7 +25,8 @@ public readonly record struct Transition(bool Done, TrainingStatus? Status)
 ///   data added     1, 2, 4, 5 → training data moves 1 to 2, the others stay
 ///   data removed   1, 2, 4, 5 → 2 and 5 go back to 1 when no training data is left
 ///   progress       3 → 3 with the new percent
-///   succeed        3 → 4 with the measured metrics and the new artifact
+///   succeed        3 → 4, serving the new version (its metrics and artifact) or, when the
+///                  promotion gate kept it inactive, the active one with a note saying why
 ///   fail           3 → 5 with the reason
 ///   cancel         3 → 4 when a trained artifact still serves, else 2; the model's job ends
 /// </summary>
@@ -37,8 +39,11 @@ public sealed class ModelTraining(TimeProvider time)
     /// <summary>What a cancelled training's job records as its end.</summary>
     public const string CancelledReason = "the training was cancelled";
 
-    /// <summary>Starts a training: the model to 3 at progress 0, and its job queued, in one transaction.</summary>
-    public async Task<Transition> StartAsync(AppDbContext db, long modelId, CancellationToken ct)
+    /// <summary>
+    /// Starts a training: the model to 3 at progress 0, and its job queued, in one transaction.
+    /// <paramref name="activateAlways"/>: the new version serves without the promotion gate (ModelVersions).
+    /// </summary>
+    public async Task<Transition> StartAsync(AppDbContext db, long modelId, CancellationToken ct, bool activateAlways = false)
     {
         var now = time.UtcNowToSecond();
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
@@ -53,7 +58,7 @@ public sealed class ModelTraining(TimeProvider time)
                 .SetProperty(m => m.TrainingError, (string?)null)
                 .SetProperty(m => m.FailedAt, (DateTime?)null), ct);
         if (rows == 0) return new Transition(false, await StatusAsync(db, modelId, ct));
-        db.TrainingJobs.Add(new TrainingJob { ModelId = modelId, CreatedAt = now });
+        db.TrainingJobs.Add(new TrainingJob { ModelId = modelId, CreatedAt = now, ActivateAlways = activateAlways });
         await db.SaveChangesAsync(ct);
         await transaction.CommitAsync(ct);
         return new Transition(true, TrainingStatus.Running);
@@ -99,26 +104,26 @@ public sealed class ModelTraining(TimeProvider time)
             .ExecuteUpdateAsync(s => s.SetProperty(m => m.TrainingProgress, percent), ct) == 1;
 
     /// <summary>
-    /// A training succeeded: 3 → 4 with its metrics, serving <paramref name="artifactName"/> from now
-    /// on. False when the model no longer trains (deleted or cancelled meanwhile).
+    /// A training succeeded: 3 → 4. With <paramref name="served"/>, that version serves from now on
+    /// (its artifact and metrics); without, the model keeps serving its active version and
+    /// <paramref name="note"/> says why the new one does not (ModelVersions decides which). False when
+    /// the model no longer trains (deleted or cancelled meanwhile).
     /// </summary>
-    public async Task<bool> SucceedAsync(AppDbContext db, long modelId, string artifactName, EvaluationMetrics metrics, CancellationToken ct)
+    public async Task<bool> SucceedAsync(AppDbContext db, long modelId, ModelVersion? served, string? note, CancellationToken ct)
     {
         var now = time.UtcNowToSecond();
         return await db.CustomModels.Where(m => m.Id == modelId && Training.Contains(m.TrainingStatus))
-            .ExecuteUpdateAsync(s => s
-                .SetProperty(m => m.TrainingStatus, TrainingStatus.Success)
-                .SetProperty(m => m.TrainingProgress, 100)
-                .SetProperty(m => m.FinishedTrainingAt, now)
-                .SetProperty(m => m.UpdatedAt, now)
-                .SetProperty(m => m.TrainingError, (string?)null)
-                .SetProperty(m => m.FailedAt, (DateTime?)null)
-                .SetProperty(m => m.WordErrorRate, metrics.WordErrorRate)
-                .SetProperty(m => m.BaseWordErrorRate, metrics.BaseWordErrorRate)
-                .SetProperty(m => m.CharacterErrorRate, metrics.CharacterErrorRate)
-                .SetProperty(m => m.AccuracyImprovement, metrics.AccuracyImprovement)
-                .SetProperty(m => m.TrainingHours, metrics.TrainingHours)
-                .SetProperty(m => m.ArtifactName, artifactName), ct) == 1;
+            .ExecuteUpdateAsync(s =>
+            {
+                s.SetProperty(m => m.TrainingStatus, TrainingStatus.Success)
+                    .SetProperty(m => m.TrainingProgress, 100)
+                    .SetProperty(m => m.FinishedTrainingAt, now)
+                    .SetProperty(m => m.UpdatedAt, now)
+                    .SetProperty(m => m.TrainingError, (string?)null)
+                    .SetProperty(m => m.FailedAt, (DateTime?)null)
+                    .SetProperty(m => m.StatusNote, note);
+                if (served is not null) ModelVersions.Serve(s, served);
+            }, ct) == 1;
     }
 
     /// <summary>A training failed: 3 → 5 with the reason, in words a user can act on.</summary>

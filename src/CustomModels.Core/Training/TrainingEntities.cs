@@ -42,4 +42,6 @@ public sealed class TrainingJob
     public DateTime CreatedAt { get; set; }
     public DateTime? FinishedAt { get; set; }
     public string? LastError { get; set; }
+    /// <summary>`/run` with `{"activate":"always"}`: the new version is activated without the promotion gate.</summary>
+    public bool ActivateAlways { get; set; }
 }

@@ -12,13 +12,19 @@ using Microsoft.EntityFrameworkCore;
 
 namespace CustomModels.Core.Training;
 
-/// <summary>What a successful training produced: a folder ready to publish and its measured metrics.</summary>
-public sealed record TrainingResult(string ArtifactDirectory, EvaluationMetrics Metrics);
+/// <summary>
+/// What a successful training produced: a folder ready to publish, its measured metrics, where they
+/// were measured and on which data; and the version active when it decoded the evaluation audio,
+/// with that version's WER on the same audio (the promotion gate's yardstick).
+/// </summary>
+public sealed record TrainingResult(string ArtifactDirectory, EvaluationMetrics Metrics, string EvaluationSource,
+    IReadOnlyList<long> DataIds, int? ComparedVersion, double? ComparedWordErrorRate);
 
 /// <summary>
 /// The training job, stage by stage (DESIGN.md "Training pipeline"):
 /// text → lexicon (new words with pronunciations) → domain language model → interpolation weight
-/// → decode the evaluation audio with the base and the custom model → metrics → artifact.
+/// → decode the evaluation audio with the base model, the active version (when the model has one)
+/// and the new model → metrics and error analysis → artifact.
 /// The artifact folder holds domain.arpa, words.dict, model.json (weight) and evaluation.json.
 /// Progress is reported as the real stages complete.
 /// </summary>
@@ -146,26 +152,50 @@ public sealed class TrainingPipeline(BlobStore blobs, Recognizers recognizers, P
         stages.End("interpolation_weight");
         await progress(50);
 
-        // 5–6. Decode the evaluation audio with the base model, then with the custom model.
+        // 5–6. Decode the evaluation audio with the base model, the active version and the new model.
         var references = evaluation.ToDictionary(d => d.Id, d => string.Join(' ', ReadTranscript(d, "Test")));
-        var baseHypotheses = await DecodeAllAsync(DecoderPool.ForBaseModel(settings, DecodersPerModel), evaluation, 50, 72, progress, ct);
+        var baseHypotheses = await DecodeAllAsync(DecoderPool.ForBaseModel(settings, DecodersPerModel), evaluation, 50, 65, progress, ct);
         stages.End("decode_base");
+        var comparedVersion = evaluation.Count > 0 ? model.ActiveVersion : null;
+        Dictionary<long, string>? activeHypotheses = null;
+        if (comparedVersion is not null && model.ArtifactName is { } activeArtifact)
+        {
+            var active = LoadArtifact(blobs.FullPath(BlobStore.ArtifactFolder(modelId, activeArtifact)));
+            activeHypotheses = await DecodeAllAsync(DecoderPool.ForCustomModel(settings, active, DecodersPerModel), evaluation, 65, 80, progress, ct);
+            stages.End("decode_active");
+        }
         var custom = new CustomLanguageModel(arpaPath, Path.Combine(artifact, DictionaryFile), weight);
-        var customHypotheses = await DecodeAllAsync(DecoderPool.ForCustomModel(settings, custom, DecodersPerModel), evaluation, 72, 95, progress, ct);
+        var customHypotheses = await DecodeAllAsync(DecoderPool.ForCustomModel(settings, custom, DecodersPerModel), evaluation, 80, 95, progress, ct);
         stages.End("decode_custom");
 
-        // 7. Metrics, by alignment of normalized words and characters.
-        var utterances = evaluation.Select(d =>
-        {
-            var reference = TranscriptNormalizer.Normalize(references[d.Id]);
-            var baseErrors = ErrorRate.Words(reference, baseHypotheses[d.Id]).Counts;
-            var customErrors = ErrorRate.Words(reference, customHypotheses[d.Id]).Counts;
-            return new UtteranceEvaluation(d.Id, d.AudioFileName ?? "", reference,
-                TranscriptNormalizer.Normalize(baseHypotheses[d.Id]), TranscriptNormalizer.Normalize(customHypotheses[d.Id]),
-                Summary(baseErrors), Summary(customErrors));
-        }).ToList();
+        // 7. Metrics and error analysis, by alignment of normalized words and characters.
+        var scored = evaluation.Select(d => new ScoredUtterance(d, TranscriptNormalizer.Normalize(references[d.Id]),
+            ErrorRate.Words(references[d.Id], baseHypotheses[d.Id]), ErrorRate.Words(references[d.Id], customHypotheses[d.Id]),
+            activeHypotheses is null ? null : ErrorRate.Words(references[d.Id], activeHypotheses[d.Id]))).ToList();
+        var utterances = scored.Select(u => new UtteranceEvaluation(u.Data.Id, u.Data.AudioFileName ?? "", u.Reference,
+            TranscriptNormalizer.Normalize(baseHypotheses[u.Data.Id]), TranscriptNormalizer.Normalize(customHypotheses[u.Data.Id]),
+            Summary(u.Base.Counts), Summary(u.Custom.Counts),
+            activeHypotheses is null ? null : TranscriptNormalizer.Normalize(activeHypotheses[u.Data.Id]),
+            u.Active is null ? null : Summary(u.Active.Counts))).ToList();
         var metrics = Measure(evaluation, references, baseHypotheses, customHypotheses,
             trainingSeconds: training.Sum(d => d.AudioSeconds ?? 0));
+        double? comparedWordErrorRate = activeHypotheses is null ? null : ErrorCounts.Sum(scored.Select(u => u.Active!.Counts)).Rate * 100;
+        var customTable = new WordErrorTable(scored.Select(u => u.Custom.Alignment));
+        var baseTable = new WordErrorTable(scored.Select(u => u.Base.Alignment));
+        var referenceWordCounts = scored.SelectMany(u => u.Base.Alignment).Where(step => step.Reference is not null)
+            .CountBy(step => step.Reference!, StringComparer.Ordinal).ToDictionary(StringComparer.Ordinal);
+        var newWords = extension.NewWords.GroupBy(w => w.Word, StringComparer.Ordinal)
+            .Select(g => new NewWord(g.Key, g.Select(p => string.Join(' ', p.Phones)).ToList(), extension.SourceOf[g.Key], referenceWordCounts.GetValueOrDefault(g.Key),
+                baseTable.CorrectCount(g.Key), customTable.CorrectCount(g.Key)))
+            .ToList();
+        var comparisons = new List<Comparison>();
+        if (scored.Count > 0)
+        {
+            comparisons.Add(Compare("custom_vs_base", "custom", "base", scored.Select(u => u.Custom.Counts).ToList(), scored.Select(u => u.Base.Counts).ToList()));
+            if (activeHypotheses is not null)
+                comparisons.Add(Compare("new_vs_active", "custom", $"version {comparedVersion}",
+                    scored.Select(u => u.Custom.Counts).ToList(), scored.Select(u => u.Active!.Counts).ToList()));
+        }
         stages.End("metrics");
 
         var report = new EvaluationReport(modelId, jobId, Clock.UtcNow().ToString("yyyy-MM-ddTHH:mm:ssZ"), evaluationSource,
@@ -174,10 +204,29 @@ public sealed class TrainingPipeline(BlobStore blobs, Recognizers recognizers, P
             new LanguageModelSummary(Order, languageModel.NGrams, languageModel.Sentences, languageModel.Words,
                 choice?.Candidates.FirstOrDefault(c => c.Weight == weight)?.Perplexity is { } p ? Math.Round(p, 3) : null,
                 languageModel.TestTextPerplexity is { } t ? Math.Round(t, 3) : null),
-            extension.NewWords.Select(w => new NewWord(w.Word, string.Join(' ', w.Phones), extension.SourceOf[w.Word])).ToList(),
-            extension.Unpronounceable, metrics, stages.Seconds, utterances);
+            newWords, extension.Unpronounceable, metrics, stages.Seconds, utterances,
+            activeHypotheses is null ? null : comparedVersion, customTable.Words(), customTable.Confusions(EvaluationReport.ConfusionsShown), comparisons);
         await File.WriteAllTextAsync(Path.Combine(artifact, EvaluationFile), JsonSerializer.Serialize(report, EvaluationReport.Json), ct);
-        return new TrainingResult(artifact, metrics);
+        return new TrainingResult(artifact, metrics, evaluationSource, dataSets.Select(d => d.Id).ToList(),
+            activeHypotheses is null ? null : comparedVersion, comparedWordErrorRate);
+    }
+
+    /// <summary>The language model of a trained model's artifact folder, as its decoders load it.</summary>
+    public static CustomLanguageModel LoadArtifact(string artifactFolder)
+    {
+        var file = JsonSerializer.Deserialize<TrainedModelFile>(File.ReadAllText(Path.Combine(artifactFolder, ModelFile)), EvaluationReport.Json)
+            ?? throw new DecoderException("the custom model's settings are missing");
+        return new CustomLanguageModel(Path.Combine(artifactFolder, ArpaFile), Path.Combine(artifactFolder, DictionaryFile), file.InterpolationWeight);
+    }
+
+    sealed record ScoredUtterance(TrainingDataSet Data, string Reference, UtteranceErrors Base, UtteranceErrors Custom, UtteranceErrors? Active);
+
+    static Comparison Compare(string name, string system, string baseline, List<ErrorCounts> systemCounts, List<ErrorCounts> baselineCounts)
+    {
+        var difference = PairedBootstrap.Compare(systemCounts, baselineCounts);
+        static double Round(double value) => Math.Round(value, 4);
+        return new Comparison(name, system, baseline, Round(ErrorCounts.Sum(systemCounts).Rate * 100), Round(ErrorCounts.Sum(baselineCounts).Rate * 100),
+            Round(difference.Difference), Round(difference.Lower), Round(difference.Upper), difference.Confidence, difference.Resamples, difference.Seed);
     }
 
     /// <summary>About 10% of the pairs, spread evenly by upload order; none when there are fewer than two.</summary>

@@ -1,5 +1,6 @@
 using CustomModels.Core.Models;
 using CustomModels.Core.Storage;
+using CustomModels.Core.Versions;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
@@ -17,6 +18,7 @@ public static class TrainingServices
         services.AddSingleton<Pronouncers>();
         services.AddSingleton<TrainingPipeline>();
         services.AddSingleton<ModelDeletion>();
+        services.AddSingleton<ModelVersions>();
         services.TryAddSingleton(TempSweeper.Options.FromEnvironment());
         services.AddHostedService<TempSweeper>();
         services.AddHostedService<ListedJsonRenderer>();

@@ -1,6 +1,7 @@
 using CustomModels.Core.Data;
 using CustomModels.Core.Jobs;
 using CustomModels.Core.Storage;
+using CustomModels.Core.Versions;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -45,7 +46,7 @@ public sealed record TrainingWorkerOptions
 /// Takes training jobs from the queue one at a time and runs them. A job's failure is the job's,
 /// never the loop's; the stopping token reaches every stage.
 /// </summary>
-public sealed class TrainingWorker(IServiceScopeFactory scopes, TrainingPipeline pipeline, ModelTraining training, BlobStore blobs,
+public sealed class TrainingWorker(IServiceScopeFactory scopes, TrainingPipeline pipeline, ModelTraining training, ModelVersions versions, BlobStore blobs,
     TrainingWorkerOptions options, ILogger<TrainingWorker> log) : BackgroundService
 {
     readonly string owner = $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid().ToString("N")[..8]}";
@@ -114,8 +115,9 @@ public sealed class TrainingWorker(IServiceScopeFactory scopes, TrainingPipeline
     }
 
     /// <summary>
-    /// Moves the artifact into place, then switches the model to it in one update; the previous
-    /// artifact served until that moment and is removed after it.
+    /// Moves the artifact into place, then records it as the model's next version, which serves from
+    /// that moment if the promotion gate (or `{"activate":"always"}`) lets it (<see cref="ModelVersions"/>).
+    /// Every version keeps its artifact until the version is deleted.
     /// </summary>
     async Task PublishAsync(AppDbContext db, ClaimedJob job, TrainingResult result, CancellationToken ct)
     {
@@ -123,9 +125,10 @@ public sealed class TrainingWorker(IServiceScopeFactory scopes, TrainingPipeline
         var relative = BlobStore.ArtifactFolder(job.TargetId, artifactName);
         blobs.DeleteQuietly(relative);
         blobs.Publish(result.ArtifactDirectory, relative);
-        var previous = await db.CustomModels.AsNoTracking().Where(m => m.Id == job.TargetId).Select(m => m.ArtifactName).FirstOrDefaultAsync(ct);
+        var activateAlways = await db.TrainingJobs.AsNoTracking().Where(j => j.Id == job.Id).Select(j => j.ActivateAlways).FirstOrDefaultAsync(ct);
 
-        if (!await training.SucceedAsync(db, job.TargetId, artifactName, result.Metrics, CancellationToken.None))
+        var published = await versions.PublishAsync(db, job.TargetId, job.Id, artifactName, result, activateAlways, CancellationToken.None);
+        if (published is null)
         {
             // The model was deleted meanwhile: publishing recreated part of its folder, remove it again.
             if (!await db.CustomModels.AnyAsync(x => x.Id == job.TargetId, CancellationToken.None))
@@ -135,9 +138,8 @@ public sealed class TrainingWorker(IServiceScopeFactory scopes, TrainingPipeline
             return;
         }
         await JobQueue.Training.FinishAsync(db, job.Id, JobState.Succeeded, null, CancellationToken.None);
-        if (previous is not null && previous != artifactName) blobs.DeleteQuietly(BlobStore.ArtifactFolder(job.TargetId, previous));
-        log.LogInformation("Model {ModelId} trained: WER {Wer:F1}% (base {BaseWer:F1}%)", job.TargetId,
-            result.Metrics.WordErrorRate, result.Metrics.BaseWordErrorRate);
+        log.LogInformation("Model {ModelId} trained version {Version} ({Activation}): WER {Wer:F1}% (base {BaseWer:F1}%)", job.TargetId,
+            published.Version, published.Activated ? "active" : published.Note, result.Metrics.WordErrorRate, result.Metrics.BaseWordErrorRate);
     }
 
     async Task FailAsync(AppDbContext db, ClaimedJob job, string reason, CancellationToken ct)

@@ -53,11 +53,7 @@ public sealed class DecoderCache(TranscriptionOptions options) : IDisposable
         CancellationToken ct, bool forKeyterms = false) =>
         RentAsync($"{(forKeyterms ? "keyterms/" : "")}custom/{modelId}/{artifactName}", pinned: false, () =>
         {
-            var file = System.Text.Json.JsonSerializer.Deserialize<TrainedModelFile>(
-                File.ReadAllText(Path.Combine(artifactFolder, TrainingPipeline.ModelFile)), EvaluationReport.Json)
-                ?? throw new DecoderException("the custom model's settings are missing");
-            var custom = new CustomLanguageModel(Path.Combine(artifactFolder, TrainingPipeline.ArpaFile),
-                Path.Combine(artifactFolder, TrainingPipeline.DictionaryFile), file.InterpolationWeight);
+            var custom = TrainingPipeline.LoadArtifact(artifactFolder);
             return forKeyterms
                 ? DecoderPool.ForKeyterms(settings, custom, options.Workers)
                 : DecoderPool.ForCustomModel(settings, custom, options.Workers);

@@ -17,6 +17,8 @@ public sealed class TranscriptionJob
     /// <summary>The custom model asked for, or null for the language's base model. No foreign key: a
     /// transcription outlives its model, and a job whose model was deleted fails with that reason.</summary>
     public long? ModelId { get; set; }
+    /// <summary>The version of <see cref="ModelId"/> that decodes: the one asked for, or the one active when the audio was sent.</summary>
+    public int? ModelVersion { get; set; }
     public string? AudioFileName { get; set; }
     /// <summary>The request's keyterms as checked when the audio was sent (JSON of <see cref="KeytermReport"/>s), or null.</summary>
     public string? Keyterms { get; set; }

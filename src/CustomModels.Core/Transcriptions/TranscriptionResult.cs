@@ -18,6 +18,8 @@ public sealed record TranscriptionResult(
     string Status,
     string Language,
     string? Model,
+    /// <summary>The version of <see cref="Model"/> that decoded; null with the base model.</summary>
+    int? ModelVersion,
     double DurationSeconds,
     string Text,
     IReadOnlyList<ResultSegment> Segments,
@@ -35,7 +37,7 @@ public sealed record TranscriptionResult(
     };
 
     public static TranscriptionResult From(TranscriptionJob job, string? modelKey, Transcript transcript) =>
-        new(job.PublicId, "done", job.Language, modelKey, Math.Round(job.DurationSeconds, 2), transcript.Text, Segment(transcript.Words),
+        new(job.PublicId, "done", job.Language, modelKey, job.ModelVersion, Math.Round(job.DurationSeconds, 2), transcript.Text, Segment(transcript.Words),
             Transcriptions.Keyterms.Parse(job.Keyterms));
 
     static List<ResultSegment> Segment(IReadOnlyList<RecognizedWord> words)

@@ -104,10 +104,10 @@ public sealed class TranscriptionWorker(IServiceScopeFactory scopes, DecoderCach
     }
 
     /// <summary>
-    /// The base decoders of the language, or the custom model's, as trained last. A model deleted
-    /// before the job started is a failure with that reason. A retrain that publishes while the
-    /// pool is being built removes the files being read: then the new artifact is taken. A request
-    /// with keyterms gets decoders that serve only such requests.
+    /// The base decoders of the language, or those of the custom model's version that the job names
+    /// (chosen when the audio was sent). A model or version deleted before the job started is a
+    /// failure with that reason; so is one deleted while its decoders were being built. A request with keyterms
+    /// gets decoders that serve only such requests.
     /// </summary>
     async Task<(string? ModelKey, DecoderLease Lease)> RentDecodersAsync(AppDbContext db, TranscriptionJob row, bool forKeyterms, CancellationToken ct)
     {
@@ -116,21 +116,24 @@ public sealed class TranscriptionWorker(IServiceScopeFactory scopes, DecoderCach
         if (row.ModelId is not { } modelId) return (null, await decoders.RentBaseAsync(row.Language, settings, ct, forKeyterms));
 
         var key = ModelKeys.Format(modelId);
+        if (row.ModelVersion is not { } version)
+            throw new TranscriptionFailure($"the custom model {key} has no trained model to transcribe with");
         for (var attempt = 1; ; attempt++)
         {
-            var artifact = await db.CustomModels.AsNoTracking().Where(m => m.Id == modelId && m.OrganizationId == row.OrganizationId)
-                .Select(m => new { m.ArtifactName }).FirstOrDefaultAsync(ct)
-                ?? throw new TranscriptionFailure($"the custom model {key} was deleted before the transcription started");
-            if (artifact.ArtifactName is null)
-                throw new TranscriptionFailure($"the custom model {key} has no trained model to transcribe with");
-            var folder = blobs.FullPath(BlobStore.ArtifactFolder(modelId, artifact.ArtifactName));
+            if (!await db.CustomModels.AnyAsync(m => m.Id == modelId && m.OrganizationId == row.OrganizationId, ct))
+                throw new TranscriptionFailure($"the custom model {key} was deleted before the transcription started");
+            var artifactName = await db.ModelVersions.AsNoTracking().Where(v => v.ModelId == modelId && v.Version == version)
+                .Select(v => v.ArtifactName).FirstOrDefaultAsync(ct)
+                ?? throw new TranscriptionFailure($"version {version} of the custom model {key} was deleted before the transcription started");
+            var folder = blobs.FullPath(BlobStore.ArtifactFolder(modelId, artifactName));
             try
             {
-                return (key, await decoders.RentCustomAsync(modelId, artifact.ArtifactName, folder, settings, ct, forKeyterms));
+                return (key, await decoders.RentCustomAsync(modelId, artifactName, folder, settings, ct, forKeyterms));
             }
             catch (Exception e) when (e is DecoderException or IOException && attempt < 3)
             {
-                log.LogInformation("Decoders of {ModelKey} could not be built from artifact {Artifact} ({Reason}); looking again", key, artifact.ArtifactName, e.Message);
+                log.LogInformation("Decoders of {ModelKey} version {Version} could not be built from artifact {Artifact} ({Reason}); looking again",
+                    key, version, artifactName, e.Message);
             }
         }
     }

@@ -36,8 +36,8 @@ public static class TrainingClient
             await client.UploadPairAsync(modelId, "test", Path.Combine(folder, $"test_{i:00}.wav"), Path.Combine(folder, $"test_{i:00}.txt"));
     }
 
-    public static async Task<JsonObject> RunAsync(this HttpClient client, long modelId) =>
-        await (await client.PostAsync($"{Models}/{modelId}/run", Http.Json("{}"))).AssertOkAsync();
+    public static async Task<JsonObject> RunAsync(this HttpClient client, long modelId, string body = "{}") =>
+        await (await client.PostAsync($"{Models}/{modelId}/run", Http.Json(body))).AssertOkAsync();
 
     public static async Task<JsonObject> GetModelAsync(this HttpClient client, long modelId) =>
         await (await client.GetAsync($"{Models}/{modelId}")).AssertOkAsync();

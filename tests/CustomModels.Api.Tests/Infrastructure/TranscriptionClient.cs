@@ -10,7 +10,7 @@ public static class TranscriptionClient
     public const string Stt = "/api/v3/stt";
 
     public static MultipartFormDataContent Form(string? audioPath, string? language = "en", string? model = null, string? webhookUrl = null,
-        string? keyterms = null)
+        string? keyterms = null, string? modelVersion = null)
     {
         var form = new MultipartFormDataContent();
         if (audioPath is not null)
@@ -23,6 +23,7 @@ public static class TranscriptionClient
         if (model is not null) form.Add(new StringContent(model), "model");
         if (webhookUrl is not null) form.Add(new StringContent(webhookUrl), "webhook_url");
         if (keyterms is not null) form.Add(new StringContent(keyterms), "keyterms");
+        if (modelVersion is not null) form.Add(new StringContent(modelVersion), "model_version");
         return form;
     }
 

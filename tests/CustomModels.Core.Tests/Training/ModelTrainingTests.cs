@@ -3,6 +3,7 @@ using CustomModels.Core.Jobs;
 using CustomModels.Core.Models;
 using CustomModels.Core.Tests.Infrastructure;
 using CustomModels.Core.Training;
+using CustomModels.Core.Versions;
 using Microsoft.EntityFrameworkCore;
 
 namespace CustomModels.Core.Tests.Training;
@@ -145,11 +146,23 @@ public abstract class ModelTrainingTests(TestDatabase database)
         Assert.Equal(running ? 40 : null, (await ReadAsync(progressed)).TrainingProgress);
 
         var succeeded = await ModelAsync(from);
-        Assert.Equal(running, await training.SucceedAsync(db, succeeded, "7", Metrics, default));
+        var version = new ModelVersion
+        {
+            ModelId = succeeded, Version = 1, ArtifactName = "7", EvaluationSource = "test_data", DataIds = "[]",
+            WordErrorRate = Metrics.WordErrorRate, AccuracyImprovement = Metrics.AccuracyImprovement,
+        };
+        Assert.Equal(running, await training.SucceedAsync(db, succeeded, version, null, default));
         var model = await ReadAsync(succeeded);
         Assert.Equal(running ? TrainingStatus.Success : from, model.TrainingStatus);
-        Assert.Equal(running ? (100, "7", 12.5, 37.5) : (null, null, null, null),
-            (model.TrainingProgress, model.ArtifactName, model.WordErrorRate, model.AccuracyImprovement));
+        Assert.Equal(running ? (100, "7", 12.5, 37.5, 1) : (null, null, null, null, null),
+            (model.TrainingProgress, model.ArtifactName, model.WordErrorRate, model.AccuracyImprovement, model.ActiveVersion));
+
+        // A version the promotion gate kept inactive: 3 → 4 with the note, serving nothing new.
+        var gated = await ModelAsync(from);
+        Assert.Equal(running, await training.SucceedAsync(db, gated, null, "kept inactive", default));
+        model = await ReadAsync(gated);
+        Assert.Equal(running ? (TrainingStatus.Success, "kept inactive") : (from, null), (model.TrainingStatus, model.StatusNote));
+        Assert.Null(model.ArtifactName);
 
         var failed = await ModelAsync(from);
         Assert.Equal(running, await training.FailAsync(db, failed, "the reason", default));

@@ -23,7 +23,7 @@ namespace CustomModels.Core.Data.Migrations.Postgres
                 filter: "\"ListedJson\" IS NULL");
 
             // Existing models start without listed JSON: ListedJsonRenderer renders them.
-            migrationBuilder.Sql(ListedJsonTriggers.Postgres);
+            migrationBuilder.Sql(ListedJsonTriggers.Postgres(ListedJsonTriggers.FirstShownColumns));
         }
 
         /// <inheritdoc />

@@ -80,6 +80,9 @@ namespace CustomModels.Core.Data.Migrations.Postgres
                     b.Property<double?>("AccuracyImprovement")
                         .HasColumnType("double precision");
 
+                    b.Property<int?>("ActiveVersion")
+                        .HasColumnType("integer");
+
                     b.Property<string>("ArtifactName")
                         .HasColumnType("text");
 
@@ -112,6 +115,9 @@ namespace CustomModels.Core.Data.Migrations.Postgres
                         .HasMaxLength(8)
                         .HasColumnType("character varying(8)");
 
+                    b.Property<int>("LastVersion")
+                        .HasColumnType("integer");
+
                     b.Property<byte[]>("ListedJson")
                         .HasColumnType("bytea");
 
@@ -125,6 +131,10 @@ namespace CustomModels.Core.Data.Migrations.Postgres
 
                     b.Property<DateTime?>("StartedTrainingAt")
                         .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("StatusNote")
+                        .HasMaxLength(500)
+                        .HasColumnType("character varying(500)");
 
                     b.Property<string>("TrainingError")
                         .HasColumnType("text");
@@ -267,6 +277,9 @@ namespace CustomModels.Core.Data.Migrations.Postgres
 
                     NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
 
+                    b.Property<bool>("ActivateAlways")
+                        .HasColumnType("boolean");
+
                     b.Property<int>("Attempts")
                         .HasColumnType("integer");
 
@@ -352,6 +365,9 @@ namespace CustomModels.Core.Data.Migrations.Postgres
 
                     b.Property<long?>("ModelId")
                         .HasColumnType("bigint");
+
+                    b.Property<int?>("ModelVersion")
+                        .HasColumnType("integer");
 
                     b.Property<long>("OrganizationId")
                         .HasColumnType("bigint");
@@ -446,6 +462,63 @@ namespace CustomModels.Core.Data.Migrations.Postgres
                     b.ToTable("webhook_deliveries", (string)null);
                 });
 
+            modelBuilder.Entity("CustomModels.Core.Versions.ModelVersion", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<double?>("AccuracyImprovement")
+                        .HasColumnType("double precision");
+
+                    b.Property<string>("ArtifactName")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<double?>("BaseWordErrorRate")
+                        .HasColumnType("double precision");
+
+                    b.Property<double?>("CharacterErrorRate")
+                        .HasColumnType("double precision");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("DataIds")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("EvaluationSource")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<long?>("JobId")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("ModelId")
+                        .HasColumnType("bigint");
+
+                    b.Property<double?>("TrainingHours")
+                        .HasColumnType("double precision");
+
+                    b.Property<int>("Version")
+                        .HasColumnType("integer");
+
+                    b.Property<double?>("WordErrorRate")
+                        .HasColumnType("double precision");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ModelId", "Version")
+                        .IsUnique();
+
+                    b.ToTable("model_versions", (string)null);
+                });
+
             modelBuilder.Entity("CustomModels.Core.Models.ApiKey", b =>
                 {
                     b.HasOne("CustomModels.Core.Models.Organization", "Organization")
@@ -498,6 +571,15 @@ namespace CustomModels.Core.Data.Migrations.Postgres
                     b.HasOne("CustomModels.Core.Transcriptions.TranscriptionJob", null)
                         .WithMany()
                         .HasForeignKey("TranscriptionId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("CustomModels.Core.Versions.ModelVersion", b =>
+                {
+                    b.HasOne("CustomModels.Core.Models.CustomModel", null)
+                        .WithMany()
+                        .HasForeignKey("ModelId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

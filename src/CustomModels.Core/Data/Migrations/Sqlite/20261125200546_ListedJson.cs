@@ -23,7 +23,7 @@ namespace CustomModels.Core.Data.Migrations.Sqlite
                 filter: "\"ListedJson\" IS NULL");
 
             // Existing models start without listed JSON: ListedJsonRenderer renders them.
-            migrationBuilder.Sql(ListedJsonTriggers.Sqlite);
+            migrationBuilder.Sql(ListedJsonTriggers.Sqlite(ListedJsonTriggers.FirstShownColumns));
         }
 
         /// <inheritdoc />

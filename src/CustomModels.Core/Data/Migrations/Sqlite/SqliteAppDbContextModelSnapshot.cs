@@ -70,6 +70,9 @@ namespace CustomModels.Core.Data.Migrations.Sqlite
                     b.Property<double?>("AccuracyImprovement")
                         .HasColumnType("REAL");
 
+                    b.Property<int?>("ActiveVersion")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("ArtifactName")
                         .HasColumnType("TEXT");
 
@@ -102,6 +105,9 @@ namespace CustomModels.Core.Data.Migrations.Sqlite
                         .HasMaxLength(8)
                         .HasColumnType("TEXT");
 
+                    b.Property<int>("LastVersion")
+                        .HasColumnType("INTEGER");
+
                     b.Property<byte[]>("ListedJson")
                         .HasColumnType("BLOB");
 
@@ -115,6 +121,10 @@ namespace CustomModels.Core.Data.Migrations.Sqlite
 
                     b.Property<long?>("StartedTrainingAt")
                         .HasColumnType("INTEGER");
+
+                    b.Property<string>("StatusNote")
+                        .HasMaxLength(500)
+                        .HasColumnType("TEXT");
 
                     b.Property<string>("TrainingError")
                         .HasColumnType("TEXT");
@@ -251,6 +261,9 @@ namespace CustomModels.Core.Data.Migrations.Sqlite
                         .ValueGeneratedOnAdd()
                         .HasColumnType("INTEGER");
 
+                    b.Property<bool>("ActivateAlways")
+                        .HasColumnType("INTEGER");
+
                     b.Property<int>("Attempts")
                         .HasColumnType("INTEGER");
 
@@ -333,6 +346,9 @@ namespace CustomModels.Core.Data.Migrations.Sqlite
                         .HasColumnType("TEXT");
 
                     b.Property<long?>("ModelId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int?>("ModelVersion")
                         .HasColumnType("INTEGER");
 
                     b.Property<long>("OrganizationId")
@@ -426,6 +442,61 @@ namespace CustomModels.Core.Data.Migrations.Sqlite
                     b.ToTable("webhook_deliveries", (string)null);
                 });
 
+            modelBuilder.Entity("CustomModels.Core.Versions.ModelVersion", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<double?>("AccuracyImprovement")
+                        .HasColumnType("REAL");
+
+                    b.Property<string>("ArtifactName")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<double?>("BaseWordErrorRate")
+                        .HasColumnType("REAL");
+
+                    b.Property<double?>("CharacterErrorRate")
+                        .HasColumnType("REAL");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("DataIds")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("EvaluationSource")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("JobId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("ModelId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<double?>("TrainingHours")
+                        .HasColumnType("REAL");
+
+                    b.Property<int>("Version")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<double?>("WordErrorRate")
+                        .HasColumnType("REAL");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ModelId", "Version")
+                        .IsUnique();
+
+                    b.ToTable("model_versions", (string)null);
+                });
+
             modelBuilder.Entity("CustomModels.Core.Models.ApiKey", b =>
                 {
                     b.HasOne("CustomModels.Core.Models.Organization", "Organization")
@@ -478,6 +549,15 @@ namespace CustomModels.Core.Data.Migrations.Sqlite
                     b.HasOne("CustomModels.Core.Transcriptions.TranscriptionJob", null)
                         .WithMany()
                         .HasForeignKey("TranscriptionId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("CustomModels.Core.Versions.ModelVersion", b =>
+                {
+                    b.HasOne("CustomModels.Core.Models.CustomModel", null)
+                        .WithMany()
+                        .HasForeignKey("ModelId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

@@ -1,0 +1,115 @@
+﻿using CustomModels.Core.Versions;
+using Microsoft.EntityFrameworkCore.Migrations;
+
+#nullable disable
+
+namespace CustomModels.Core.Data.Migrations.Sqlite
+{
+    /// <inheritdoc />
+    public partial class Versions : Migration
+    {
+        /// <inheritdoc />
+        protected override void Up(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.AddColumn<int>(
+                name: "ModelVersion",
+                table: "transcriptions",
+                type: "INTEGER",
+                nullable: true);
+
+            migrationBuilder.AddColumn<bool>(
+                name: "ActivateAlways",
+                table: "training_jobs",
+                type: "INTEGER",
+                nullable: false,
+                defaultValue: false);
+
+            migrationBuilder.AddColumn<int>(
+                name: "ActiveVersion",
+                table: "custom_models",
+                type: "INTEGER",
+                nullable: true);
+
+            migrationBuilder.AddColumn<int>(
+                name: "LastVersion",
+                table: "custom_models",
+                type: "INTEGER",
+                nullable: false,
+                defaultValue: 0);
+
+            migrationBuilder.AddColumn<string>(
+                name: "StatusNote",
+                table: "custom_models",
+                type: "TEXT",
+                maxLength: 500,
+                nullable: true);
+
+            migrationBuilder.CreateTable(
+                name: "model_versions",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    ModelId = table.Column<long>(type: "INTEGER", nullable: false),
+                    Version = table.Column<int>(type: "INTEGER", nullable: false),
+                    CreatedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    JobId = table.Column<long>(type: "INTEGER", nullable: true),
+                    ArtifactName = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    EvaluationSource = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false),
+                    DataIds = table.Column<string>(type: "TEXT", nullable: false),
+                    WordErrorRate = table.Column<double>(type: "REAL", nullable: true),
+                    BaseWordErrorRate = table.Column<double>(type: "REAL", nullable: true),
+                    AccuracyImprovement = table.Column<double>(type: "REAL", nullable: true),
+                    CharacterErrorRate = table.Column<double>(type: "REAL", nullable: true),
+                    TrainingHours = table.Column<double>(type: "REAL", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_model_versions", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_model_versions_custom_models_ModelId",
+                        column: x => x.ModelId,
+                        principalTable: "custom_models",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_model_versions_ModelId_Version",
+                table: "model_versions",
+                columns: new[] { "ModelId", "Version" },
+                unique: true);
+
+            migrationBuilder.Sql(VersionsMigration.Sqlite);
+        }
+
+        /// <inheritdoc />
+        protected override void Down(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.Sql(VersionsMigration.DownSqlite);
+
+            migrationBuilder.DropTable(
+                name: "model_versions");
+
+            migrationBuilder.DropColumn(
+                name: "ModelVersion",
+                table: "transcriptions");
+
+            migrationBuilder.DropColumn(
+                name: "ActivateAlways",
+                table: "training_jobs");
+
+            migrationBuilder.DropColumn(
+                name: "ActiveVersion",
+                table: "custom_models");
+
+            migrationBuilder.DropColumn(
+                name: "LastVersion",
+                table: "custom_models");
+
+            migrationBuilder.DropColumn(
+                name: "StatusNote",
+                table: "custom_models");
+        }
+    }
+}
