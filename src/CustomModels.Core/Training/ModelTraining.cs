@@ -120,9 +120,9 @@ public sealed class ModelTraining(TimeProvider time)
                     .SetProperty(m => m.FinishedTrainingAt, now)
                     .SetProperty(m => m.UpdatedAt, now)
                     .SetProperty(m => m.TrainingError, (string?)null)
-                    .SetProperty(m => m.FailedAt, (DateTime?)null)
-                    .SetProperty(m => m.StatusNote, note);
-                if (served is not null) ModelVersions.Serve(s, served);
+                    .SetProperty(m => m.FailedAt, (DateTime?)null);
+                if (served is not null) ModelVersions.Serve(s, served); // which clears the note
+                else s.SetProperty(m => m.StatusNote, note);
             }, ct) == 1;
     }
 
