@@ -73,7 +73,7 @@ public sealed class DashboardTests(DashboardBrowser fixture) : IClassFixture<Das
         Assert.Contains(seen, v => v is > 0 and < 100); // and was seen between start and end
         await Expect(page.GetByText("Training completed successfully")).ToBeVisibleAsync();
         await Expect(page.Locator("#training-progress")).ToHaveAttributeAsync("value", "100");
-        await Expect(page.GetByRole(AriaRole.Img, new() { NameRegex = new Regex("^Word error rate\\. Active model: base \\d") })).ToBeVisibleAsync();
+        await Expect(page.GetByRole(AriaRole.Img, new() { NameRegex = new Regex("^Word error rate\\. Version 1 \\(active\\): base \\d") })).ToBeVisibleAsync();
         await tab.ScreenshotAsync("model");
 
         // The evaluation: the one test utterance aligned three ways, its coloured errors as many as the API counted.
