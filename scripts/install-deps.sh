@@ -8,8 +8,10 @@ set -euo pipefail
 packages=(
   # speech engine
   pocketsphinx pocketsphinx-en-us libpocketsphinx3 libsphinxbase3 ffmpeg espeak-ng
+  # acoustic adaptation: sphinx_fe (features), bw, mllr_solve, map_adapt (sphinxtrain)
+  sphinxtrain sphinxbase-utils
   # test data, test speech and audio tools
-  pocketsphinx-testdata festival festvox-us-slt-hts festvox-kallpc16k bible-kjv-text sox
+  pocketsphinx-testdata festival festvox-us-slt-hts festvox-kallpc16k festvox-kallpc8k bible-kjv-text sox
   # PostgreSQL for the PostgreSQL tests; Redis for shared rate limits
   postgresql redis-server
   # NIST sclite, the reference scorer our word error rates are tested against
