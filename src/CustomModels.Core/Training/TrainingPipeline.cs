@@ -51,17 +51,11 @@ public sealed class TrainingPipeline(BlobStore blobs, Recognizers recognizers, P
             ?? throw new TrainingFailure($"no recognizer is installed for language '{model.Language}'");
         var dataSets = await db.DataSets.AsNoTracking().Where(d => d.ModelId == modelId).OrderBy(d => d.Id).ToListAsync(ct);
 
-        var trainPairs = dataSets.Where(d => d.Kind == DataSetKind.Train && d.AudioBlob is not null).ToList();
-        var trainTexts = dataSets.Where(d => d.Kind == DataSetKind.Train && d.AudioBlob is null).ToList();
-        var testPairs = dataSets.Where(d => d.Kind == DataSetKind.Test && d.AudioBlob is not null).ToList();
-        var testTexts = dataSets.Where(d => d.Kind == DataSetKind.Test && d.AudioBlob is null).ToList();
-
-        // Evaluate on the uploaded test audio; without any, on a deterministic 10% of the training
-        // pairs, which are then kept out of the language model.
-        var heldOut = testPairs.Count > 0 ? [] : HoldOut(trainPairs);
-        var evaluation = testPairs.Count > 0 ? testPairs : heldOut;
-        var evaluationSource = testPairs.Count > 0 ? "test_data" : heldOut.Count > 0 ? "held_out_training_pairs" : "none";
-        var training = trainPairs.Except(heldOut).Concat(trainTexts).OrderBy(d => d.Id).ToList();
+        var split = TrainingDataSplit.Of(dataSets);
+        var evaluation = split.Evaluation.ToList();
+        var evaluationSource = split.EvaluationSource;
+        var testTexts = split.TestTexts;
+        var training = split.TrainingPairs.Concat(split.TrainingTexts).OrderBy(d => d.Id).ToList();
 
         var artifact = Path.Combine(workDirectory, "artifact");
         Directory.CreateDirectory(artifact);
@@ -227,14 +221,6 @@ public sealed class TrainingPipeline(BlobStore blobs, Recognizers recognizers, P
         static double Round(double value) => Math.Round(value, 4);
         return new Comparison(name, system, baseline, Round(ErrorCounts.Sum(systemCounts).Rate * 100), Round(ErrorCounts.Sum(baselineCounts).Rate * 100),
             Round(difference.Difference), Round(difference.Lower), Round(difference.Upper), difference.Confidence, difference.Resamples, difference.Seed);
-    }
-
-    /// <summary>About 10% of the pairs, spread evenly by upload order; none when there are fewer than two.</summary>
-    static List<TrainingDataSet> HoldOut(List<TrainingDataSet> pairs)
-    {
-        if (pairs.Count < 2) return [];
-        var count = Math.Max(1, (int)Math.Round(pairs.Count * 0.1));
-        return Enumerable.Range(0, count).Select(k => pairs[(int)((k + 0.5) * pairs.Count / count)]).ToList();
     }
 
     IReadOnlyList<string> ReadTranscript(TrainingDataSet data, string role) =>
