@@ -50,33 +50,32 @@ public sealed class JobQueue
         var (queued, queuedOrg) = rowsWithOrganization("q");
         var (running, runningOrg) = rowsWithOrganization("r");
         var (finished, finishedOrg) = rowsWithOrganization("f");
-        string Claim(string locking) => $"""
+        string Claim(string locking, string now, string until) => $"""
             WITH claimable AS (
                 SELECT q."Id", {queuedOrg} AS org FROM {queued}
-                WHERE q."State" = 1 OR (q."State" = 2 AND q."LeaseExpiresAt" < @now)),
+                WHERE q."State" = 1 OR (q."State" = 2 AND q."LeaseExpiresAt" < {now})),
             running AS (
                 SELECT {runningOrg} AS org, COUNT(*) AS n FROM {running}
-                WHERE r."State" = 2 AND r."LeaseExpiresAt" >= @now GROUP BY {runningOrg}),
+                WHERE r."State" = 2 AND r."LeaseExpiresAt" >= {now} GROUP BY {runningOrg}),
             candidates AS (
                 SELECT c.org, MIN(c."Id") AS oldest, COALESCE(MAX(n.n), 0) AS running,
                     (SELECT MAX(f."FinishedAt") FROM {finished} WHERE {finishedOrg} = c.org) AS served
                 FROM claimable c LEFT JOIN running n ON n.org = c.org GROUP BY c.org)
-            UPDATE {table} SET "State" = 2, "LeaseOwner" = @owner, "LeaseExpiresAt" = @until, "Attempts" = "Attempts" + 1
+            UPDATE {table} SET "State" = 2, "LeaseOwner" = @owner, "LeaseExpiresAt" = {until}, "Attempts" = "Attempts" + 1
             WHERE "Id" = (SELECT j."Id" FROM {table} j
                           WHERE j."Id" = (SELECT oldest FROM candidates WHERE running < @cap
                                           ORDER BY running, served NULLS FIRST, oldest LIMIT 1)
-                            AND (j."State" = 1 OR (j."State" = 2 AND j."LeaseExpiresAt" < @now)){locking})
+                            AND (j."State" = 1 OR (j."State" = 2 AND j."LeaseExpiresAt" < {now})){locking})
             RETURNING "Id", {targetColumn}, "Attempts", "LastError";
             """;
-        claimPostgres = Claim(" FOR UPDATE SKIP LOCKED");
-        claimSqlite = Claim("");
+        claimPostgres = Claim(" FOR UPDATE SKIP LOCKED", PostgresNow, PostgresLeaseUntil);
+        claimSqlite = Claim("", SqliteNow, SqliteLeaseUntil);
     }
 
     /// <summary>Claims the next job by the fair order above; <paramref name="maxRunningPerOrganization"/> 0 is no cap.</summary>
     public async Task<ClaimedJob?> ClaimAsync(AppDbContext db, string owner, TimeSpan lease, CancellationToken ct,
         int maxRunningPerOrganization = 0)
     {
-        var now = DateTime.UtcNow;
         var cap = maxRunningPerOrganization > 0 ? maxRunningPerOrganization : int.MaxValue;
         await db.Database.OpenConnectionAsync(ct);
         try
@@ -89,7 +88,7 @@ public sealed class JobQueue
             }
             ClaimedJob? job = null;
             await using (var command = Command(db, db.IsPostgres ? claimPostgres : claimSqlite,
-                             [("owner", owner), ("until", DbTime(db, now + lease)), ("now", DbTime(db, now)), ("cap", cap)]))
+                             [("owner", owner), ("lease", Milliseconds(lease)), ("cap", cap)]))
             await using (var reader = await command.ExecuteReaderAsync(ct))
                 if (await reader.ReadAsync(ct))
                     job = new ClaimedJob(reader.GetInt64(0), reader.GetInt64(1), reader.GetInt32(2), reader.IsDBNull(3) ? null : reader.GetString(3));
@@ -102,128 +101,32 @@ public sealed class JobQueue
         }
     }
 
-    /// <summary>Extends the lease; false when the job is no longer this worker's (deleted, or taken over).</summary>
+    /// <summary>Extends the lease from the database's now; false when the job is no longer this worker's (ended, deleted, or taken over).</summary>
     public async Task<bool> RenewAsync(AppDbContext db, long jobId, string owner, TimeSpan lease, CancellationToken ct) =>
-        await UpdateAsync(db, $"""UPDATE {table} SET "LeaseExpiresAt" = @until WHERE "Id" = @id AND "LeaseOwner" = @owner AND "State" = 2""",
-            ct, ("until", DbTime(db, DateTime.UtcNow + lease)), ("id", jobId), ("owner", owner)) == 1;
+        await UpdateAsync(db, $"""UPDATE {table} SET "LeaseExpiresAt" = {LeaseUntil(db)} WHERE "Id" = @id AND "LeaseOwner" = @owner AND "State" = 2""",
+            ct, ("lease", Milliseconds(lease)), ("id", jobId), ("owner", owner)) == 1;
 
     /// <summary>Puts a job this worker holds back in the queue (graceful stop, or an error worth another attempt).</summary>
     public Task ReleaseAsync(AppDbContext db, long jobId, string owner, string? error, bool countAttempt, CancellationToken ct) =>
         UpdateAsync(db, $"""
             UPDATE {table} SET "State" = 1, "LeaseOwner" = NULL, "LeaseExpiresAt" = NULL,
                 "LastError" = COALESCE(@error, "LastError"), "Attempts" = "Attempts" - @uncount
-            WHERE "Id" = @id AND "LeaseOwner" = @owner
+            WHERE "Id" = @id AND "LeaseOwner" = @owner AND "State" = 2
             """, ct, ("error", (object?)error ?? DBNull.Value), ("uncount", countAttempt ? 0 : 1), ("id", jobId), ("owner", owner));
 
-    /// <summary>Ends a job; with <paramref name="owner"/>, only while this worker still holds it. Returns the rows changed.</summary>
-    public Task<int> FinishAsync(AppDbContext db, long jobId, JobState state, string? error, CancellationToken ct, string? owner = null) =>
-        UpdateAsync(db, $"""
-            UPDATE {table} SET "State" = @state, "LeaseOwner" = NULL, "LeaseExpiresAt" = NULL, "FinishedAt" = @now, "LastError" = @error
-            WHERE "Id" = @id{(owner is null ? "" : " AND \"LeaseOwner\" = @owner")}
-            """, ct, [("state", (int)state), ("now", DbTime(db, Clock.UtcNow())), ("error", (object?)error ?? DBNull.Value),
-            ("id", jobId), .. owner is null ? [] : new[] { ("owner", (object)owner) }]);
-
     /// <summary>
-    /// A worker's loop: claims a job, runs it, and when the queue is empty waits one poll interval.
-    /// A job's failure is the job's (<paramref name="run"/> handles it); anything that escapes is
-    /// logged and the loop goes on, until <paramref name="stoppingToken"/> ends it.
+    /// Ends a job, only while <paramref name="owner"/> still holds it: a worker that lost its lease
+    /// (another took the job over, or it was cancelled) changes nothing. True when it ended the job.
+    /// Inside the caller's transaction when there is one, so that the job ends with the result it saves.
     /// </summary>
-    public async Task ServeAsync(IServiceScopeFactory scopes, string owner, TimeSpan lease, TimeSpan pollInterval, int maxRunningPerOrganization,
-        Func<ClaimedJob, CancellationToken, Task> run, ILogger log, CancellationToken stoppingToken)
-    {
-        await Task.Yield();
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                ClaimedJob? job;
-                using (var scope = scopes.CreateScope())
-                    job = await ClaimAsync(scope.ServiceProvider.GetRequiredService<AppDbContext>(), owner, lease, stoppingToken, maxRunningPerOrganization);
-                if (job is null)
-                    await Task.Delay(pollInterval, stoppingToken);
-                else
-                    await run(job, stoppingToken);
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                break;
-            }
-            catch (Exception e)
-            {
-                log.LogError(e, "Worker loop of {Table} failed; retrying", table);
-                await Task.Delay(pollInterval, stoppingToken).ContinueWith(_ => { });
-            }
-        }
-    }
+    public async Task<bool> FinishAsync(AppDbContext db, long jobId, string owner, JobState state, string? error, CancellationToken ct) =>
+        await UpdateAsync(db, $"""
+            UPDATE {table} SET "State" = @state, "LeaseOwner" = NULL, "LeaseExpiresAt" = NULL, "FinishedAt" = {Now(db)}, "LastError" = @error
+            WHERE "Id" = @id AND "LeaseOwner" = @owner AND "State" = 2
+            """, ct, ("state", (int)state), ("error", (object?)error ?? DBNull.Value), ("id", jobId), ("owner", owner)) == 1;
 
-    /// <summary>
-    /// Renews the lease every third of its length until disposed; a renewal that finds the job no
-    /// longer this worker's (deleted, or taken over) cancels <paramref name="jobCancel"/>.
-    /// </summary>
-    public IDisposable RenewUntilDone(IServiceScopeFactory scopes, long jobId, string owner, TimeSpan lease,
-        CancellationTokenSource jobCancel, ILogger log)
-    {
-        var timer = new PeriodicTimer(lease / 3);
-        _ = Task.Run(async () =>
-        {
-            try
-            {
-                while (await timer.WaitForNextTickAsync(jobCancel.Token))
-                {
-                    using var scope = scopes.CreateScope();
-                    var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
-                    if (!await RenewAsync(db, jobId, owner, lease, jobCancel.Token))
-                    {
-                        await jobCancel.CancelAsync();
-                        return;
-                    }
-                }
-            }
-            catch (OperationCanceledException) { }
-            catch (Exception e) { log.LogWarning(e, "Could not renew the lease of job {JobId} in {Table}", jobId, table); }
-        });
-        return timer;
-    }
-
-    /// <summary>
-    /// Looks every <paramref name="interval"/> whether the job is still this worker's — not ended
-    /// (a cancelled training), deleted (with its model) or taken over — and cancels
-    /// <paramref name="jobCancel"/> when it is not, so that the work stops within about that time.
-    /// Reads only; the lease is renewed by <see cref="RenewUntilDone"/>.
-    /// </summary>
-    public IDisposable CancelWhenLost(IServiceScopeFactory scopes, long jobId, string owner, TimeSpan interval,
-        CancellationTokenSource jobCancel, ILogger log)
-    {
-        var timer = new PeriodicTimer(interval);
-        _ = Task.Run(async () =>
-        {
-            try
-            {
-                while (await timer.WaitForNextTickAsync(jobCancel.Token))
-                {
-                    try
-                    {
-                        using var scope = scopes.CreateScope();
-                        var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
-                        if (!await IsHeldAsync(db, jobId, owner, jobCancel.Token))
-                        {
-                            await jobCancel.CancelAsync();
-                            return;
-                        }
-                    }
-                    catch (Exception e) when (e is not OperationCanceledException)
-                    {
-                        // A database that is briefly unreachable is not a cancellation; the lease decides.
-                        log.LogWarning(e, "Could not check job {JobId} in {Table}", jobId, table);
-                    }
-                }
-            }
-            catch (OperationCanceledException) { }
-        });
-        return timer;
-    }
-
-    async Task<bool> IsHeldAsync(AppDbContext db, long jobId, string owner, CancellationToken ct)
+    /// <summary>Whether <paramref name="owner"/> still holds the job: not ended (a cancelled training), deleted or taken over.</summary>
+    public async Task<bool> IsHeldAsync(AppDbContext db, long jobId, string owner, CancellationToken ct)
     {
         await db.Database.OpenConnectionAsync(ct);
         try
@@ -238,9 +141,19 @@ public sealed class JobQueue
         }
     }
 
-    // Raw SQL sees the stored form: PostgreSQL a timestamp, SQLite Unix milliseconds.
-    static object DbTime(AppDbContext db, DateTime utc) =>
-        db.IsPostgres ? utc : SqliteTime.ToStored(utc);
+    // Leases are reckoned by the database's clock, the one clock every process shares: a machine
+    // whose clock runs ahead cannot take over a job whose lease is still running. Stored forms:
+    // PostgreSQL a timestamp, SQLite Unix milliseconds.
+    const string PostgresNow = "clock_timestamp()";
+    const string SqliteNow = "CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER)";
+
+    static string Now(AppDbContext db) => db.IsPostgres ? PostgresNow : SqliteNow;
+
+    static string LeaseUntil(AppDbContext db) => db.IsPostgres ? PostgresLeaseUntil : SqliteLeaseUntil;
+    const string PostgresLeaseUntil = $"{PostgresNow} + @lease * INTERVAL '1 millisecond'";
+    const string SqliteLeaseUntil = $"{SqliteNow} + @lease";
+
+    static long Milliseconds(TimeSpan span) => (long)span.TotalMilliseconds;
 
     static async Task<int> UpdateAsync(AppDbContext db, string sql, CancellationToken ct, params (string Name, object Value)[] parameters)
     {

@@ -142,7 +142,7 @@ public sealed class ModelTraining(TimeProvider time)
     /// <summary>
     /// Cancels a training: the model goes back to where it was before the run (4 while a trained
     /// artifact serves, else 2) and its unfinished jobs end, in one transaction. The worker running
-    /// it finds within a second that the job is no longer its own (JobQueue.CancelWhenLost) and stops.
+    /// it finds within a second that the job is no longer its own (JobRunner's lease keeper) and stops.
     /// </summary>
     public async Task<Transition> CancelAsync(AppDbContext db, long modelId, CancellationToken ct)
     {

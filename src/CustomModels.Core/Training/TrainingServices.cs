@@ -1,3 +1,4 @@
+using CustomModels.Core.Jobs;
 using CustomModels.Core.Models;
 using CustomModels.Core.Storage;
 using CustomModels.Core.Versions;
@@ -15,6 +16,7 @@ public static class TrainingServices
         services.AddSingleton<Recognizers>();
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<ModelTraining>();
+        services.AddSingleton<JobRunner>();
         services.AddSingleton<Pronouncers>();
         services.AddSingleton<TrainingPipeline>();
         services.AddSingleton<ModelDeletion>();

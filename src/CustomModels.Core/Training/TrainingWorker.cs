@@ -43,109 +43,86 @@ public sealed record TrainingWorkerOptions
 }
 
 /// <summary>
-/// Takes training jobs from the queue one at a time and runs them. A job's failure is the job's,
-/// never the loop's; the stopping token reaches every stage.
+/// Training jobs, one at a time per process, run by <see cref="JobRunner"/>: the pipeline in a
+/// work folder of the attempt's own, then the artifact published as the model's next version.
 /// </summary>
-public sealed class TrainingWorker(IServiceScopeFactory scopes, TrainingPipeline pipeline, ModelTraining training, ModelVersions versions, BlobStore blobs,
-    TrainingWorkerOptions options, ILogger<TrainingWorker> log) : BackgroundService
+public sealed class TrainingWorker(JobRunner runner, IServiceScopeFactory scopes, TrainingPipeline pipeline, ModelTraining training,
+    ModelVersions versions, BlobStore blobs, TrainingWorkerOptions options, ILogger<TrainingWorker> log) : BackgroundService, IJobKind
 {
-    readonly string owner = $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid().ToString("N")[..8]}";
+    public JobQueue Queue => JobQueue.Training;
+    public string Name => "training";
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        JobQueue.Training.ServeAsync(scopes, owner, options.Lease, options.PollInterval, options.MaxRunningPerOrganization, RunAsync, log, stoppingToken);
+        runner.ServeAsync(this, new JobRunnerOptions
+        {
+            Lease = options.Lease, PollInterval = options.PollInterval, CheckInterval = options.CancelCheckInterval,
+            MaxAttempts = options.MaxAttempts, MaxRunningPerOrganization = options.MaxRunningPerOrganization,
+        }, stoppingToken);
 
-    async Task RunAsync(ClaimedJob job, CancellationToken stoppingToken)
+    public string? PermanentFailure(Exception e) => e is TrainingFailure ? e.Message : null;
+
+    public async Task RunAsync(JobAttempt attempt, CancellationToken ct)
     {
         using var scope = scopes.CreateScope();
         var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
-        if (job.Attempts > options.MaxAttempts)
-        {
-            await FailAsync(db, job, $"it did not complete in {options.MaxAttempts} attempts ({job.LastError ?? "the worker stopped"})", CancellationToken.None);
-            return;
-        }
-
-        log.LogInformation("Training model {ModelId} (job {JobId}, attempt {Attempt})", job.TargetId, job.Id, job.Attempts);
-        using var jobCancel = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-        using var renewal = JobQueue.Training.RenewUntilDone(scopes, job.Id, owner, options.Lease, jobCancel, log);
-        using var watch = JobQueue.Training.CancelWhenLost(scopes, job.Id, owner, options.CancelCheckInterval, jobCancel, log);
-        var work = Path.Combine(blobs.FullPath(BlobStore.ModelFolder(job.TargetId)), "work", job.Id.ToString());
-        blobs.DeleteQuietly(work); // a previous attempt's leftovers
+        var work = blobs.FullPath(Path.Combine(BlobStore.ModelFolder(attempt.TargetId), "work", attempt.Name));
         try
         {
-            var result = await pipeline.RunAsync(db, job.TargetId, job.Id, work,
-                percent => ReportProgressAsync(job.TargetId, percent, jobCancel), jobCancel.Token);
-            await PublishAsync(db, job, result, jobCancel.Token);
-        }
-        catch (TrainingFailure failure)
-        {
-            await FailAsync(db, job, failure.Message, CancellationToken.None);
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
-            // The service is stopping: hand the job back without spending an attempt.
-            await JobQueue.Training.ReleaseAsync(db, job.Id, owner, null, countAttempt: false, CancellationToken.None);
-        }
-        catch (OperationCanceledException)
-        {
-            log.LogInformation("Training job {JobId} stopped: it was cancelled, its model deleted, or its lease lost", job.Id);
-        }
-        catch (Exception e)
-        {
-            log.LogError(e, "Training job {JobId} of model {ModelId} failed on attempt {Attempt}", job.Id, job.TargetId, job.Attempts);
-            var reason = "an internal error occurred (see the service log)";
-            if (job.Attempts >= options.MaxAttempts)
-                await FailAsync(db, job, $"it did not complete in {options.MaxAttempts} attempts ({reason})", CancellationToken.None);
-            else
-                await JobQueue.Training.ReleaseAsync(db, job.Id, owner, reason, countAttempt: true, CancellationToken.None);
+            var result = await pipeline.RunAsync(db, attempt.TargetId, attempt.JobId, work,
+                percent => ReportProgressAsync(attempt, percent, ct), ct);
+            await PublishAsync(db, attempt, result, ct);
         }
         finally
         {
-            await jobCancel.CancelAsync();
             blobs.DeleteQuietly(work);
         }
     }
 
-    async Task ReportProgressAsync(long modelId, int percent, CancellationTokenSource jobCancel)
+    async Task ReportProgressAsync(JobAttempt attempt, int percent, CancellationToken ct)
     {
         using var scope = scopes.CreateScope();
         var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
-        if (!await training.ProgressAsync(db, modelId, percent, jobCancel.Token))
-            await jobCancel.CancelAsync(); // deleted or cancelled while training
-        jobCancel.Token.ThrowIfCancellationRequested();
+        if (!await training.ProgressAsync(db, attempt.TargetId, percent, ct))
+            await attempt.StopAsync(); // deleted or cancelled while training
+        ct.ThrowIfCancellationRequested();
     }
 
     /// <summary>
-    /// Moves the artifact into place, then records it as the model's next version, which serves from
-    /// that moment if the promotion gate (or `{"activate":"always"}`) lets it (<see cref="ModelVersions"/>).
-    /// Every version keeps its artifact until the version is deleted.
+    /// Moves the artifact into place under the attempt's name, then records it as the model's next
+    /// version and ends the job in one transaction, which serves from that moment if the promotion
+    /// gate (or `{"activate":"always"}`) lets it (<see cref="ModelVersions"/>). Every version keeps its
+    /// artifact until the version is deleted. A worker that lost its lease records nothing.
     /// </summary>
-    async Task PublishAsync(AppDbContext db, ClaimedJob job, TrainingResult result, CancellationToken ct)
+    async Task PublishAsync(AppDbContext db, JobAttempt attempt, TrainingResult result, CancellationToken ct)
     {
-        var artifactName = job.Id.ToString();
-        var relative = BlobStore.ArtifactFolder(job.TargetId, artifactName);
-        blobs.DeleteQuietly(relative);
+        var modelId = attempt.TargetId;
+        var relative = BlobStore.ArtifactFolder(modelId, attempt.Name);
         blobs.Publish(result.ArtifactDirectory, relative);
-        var activateAlways = await db.TrainingJobs.AsNoTracking().Where(j => j.Id == job.Id).Select(j => j.ActivateAlways).FirstOrDefaultAsync(ct);
+        var activateAlways = await db.TrainingJobs.AsNoTracking().Where(j => j.Id == attempt.JobId).Select(j => j.ActivateAlways).FirstOrDefaultAsync(ct);
 
-        var published = await versions.PublishAsync(db, job.TargetId, job.Id, artifactName, result, activateAlways, CancellationToken.None);
+        var published = await versions.PublishAsync(db, modelId, attempt.JobId, attempt.Name, result, activateAlways,
+            finishJob: c => attempt.FinishAsync(db, JobState.Succeeded, null, c), CancellationToken.None);
         if (published is null)
         {
-            // The model was deleted meanwhile: publishing recreated part of its folder, remove it again.
-            if (!await db.CustomModels.AnyAsync(x => x.Id == job.TargetId, CancellationToken.None))
-                blobs.DeleteQuietly(BlobStore.ModelFolder(job.TargetId));
+            // The model was deleted or cancelled meanwhile, or the job is another worker's now.
+            // Publishing recreated part of a deleted model's folder: remove it again.
+            if (!await db.CustomModels.AnyAsync(x => x.Id == modelId, CancellationToken.None))
+                blobs.DeleteQuietly(BlobStore.ModelFolder(modelId));
             else
                 blobs.DeleteQuietly(relative);
             return;
         }
-        await JobQueue.Training.FinishAsync(db, job.Id, JobState.Succeeded, null, CancellationToken.None);
-        log.LogInformation("Model {ModelId} trained version {Version} ({Activation}): WER {Wer:F1}% (base {BaseWer:F1}%)", job.TargetId,
+        log.LogInformation("Model {ModelId} trained version {Version} ({Activation}): WER {Wer:F1}% (base {BaseWer:F1}%)", modelId,
             published.Version, published.Activated ? "active" : published.Note, result.Metrics.WordErrorRate, result.Metrics.BaseWordErrorRate);
     }
 
-    async Task FailAsync(AppDbContext db, ClaimedJob job, string reason, CancellationToken ct)
+    /// <summary>The model to 5 with the reason and the job's end, in one transaction, only while this attempt holds the job.</summary>
+    public async Task FailAsync(AppDbContext db, JobAttempt attempt, string reason)
     {
-        await training.FailAsync(db, job.TargetId, reason, ct);
-        await JobQueue.Training.FinishAsync(db, job.Id, JobState.Failed, reason, ct);
-        log.LogInformation("Training of model {ModelId} failed: {Reason}", job.TargetId, reason);
+        await using var transaction = await db.Database.BeginTransactionAsync(CancellationToken.None);
+        var failed = await training.FailAsync(db, attempt.TargetId, reason, CancellationToken.None);
+        if (!await attempt.FinishAsync(db, JobState.Failed, reason, CancellationToken.None)) return;
+        await transaction.CommitAsync(CancellationToken.None);
+        if (failed) log.LogInformation("Training of model {ModelId} failed: {Reason}", attempt.TargetId, reason);
     }
 }

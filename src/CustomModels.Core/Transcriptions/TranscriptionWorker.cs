@@ -14,91 +14,69 @@ using Microsoft.Extensions.Logging;
 namespace CustomModels.Core.Transcriptions;
 
 /// <summary>
-/// Takes transcriptions from their queue, <see cref="TranscriptionOptions.Workers"/> at a time, and
-/// decodes them with the cached decoders. A job's failure is the job's, never the loop's. A job
-/// killed with its process is taken over once its lease expires and decoded again from the start.
+/// Transcriptions, <see cref="TranscriptionOptions.Workers"/> at a time per process, run by
+/// <see cref="JobRunner"/> and decoded with the cached decoders. A job killed with its process is
+/// taken over once its lease expires and decoded again from the start.
 /// </summary>
-public sealed class TranscriptionWorker(IServiceScopeFactory scopes, DecoderCache decoders, Recognizers recognizers,
-    BlobStore blobs, TranscriptionOptions options, ILogger<TranscriptionWorker> log) : BackgroundService
+public sealed class TranscriptionWorker(JobRunner runner, IServiceScopeFactory scopes, DecoderCache decoders, Recognizers recognizers,
+    BlobStore blobs, TranscriptionOptions options, TimeProvider time, ILogger<TranscriptionWorker> log) : BackgroundService, IJobKind
 {
-    readonly string owner = $"{Environment.MachineName}/{Environment.ProcessId}/stt-{Guid.NewGuid().ToString("N")[..8]}";
+    public JobQueue Queue => JobQueue.Transcription;
+    public string Name => "stt";
 
     public static string Folder(string publicId) => Path.Combine("transcriptions", publicId);
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        Task.WhenAll(Enumerable.Range(0, options.Workers).Select(_ =>
-            JobQueue.Transcription.ServeAsync(scopes, owner, options.Lease, options.PollInterval, options.MaxRunningPerOrganization,
-                RunAsync, log, stoppingToken)));
+        runner.ServeAsync(this, new JobRunnerOptions
+        {
+            Lease = options.Lease, PollInterval = options.PollInterval, MaxAttempts = options.MaxAttempts,
+            MaxRunningPerOrganization = options.MaxRunningPerOrganization, Loops = options.Workers,
+        }, stoppingToken);
 
-    async Task RunAsync(ClaimedJob job, CancellationToken stoppingToken)
+    public string? PermanentFailure(Exception e) => e switch
+    {
+        TranscriptionFailure => e.Message,
+        AudioDecodeException => $"the audio could not be decoded: {e.Message}",
+        _ => null,
+    };
+
+    public async Task RunAsync(JobAttempt attempt, CancellationToken ct)
     {
         using var scope = scopes.CreateScope();
         var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
-        var row = await db.Transcriptions.AsNoTracking().FirstOrDefaultAsync(t => t.Id == job.Id, stoppingToken);
+        var row = await db.Transcriptions.AsNoTracking().FirstOrDefaultAsync(t => t.Id == attempt.JobId, ct);
         if (row is null) return; // deleted since the claim
-        if (job.Attempts > options.MaxAttempts)
-        {
-            await FailAsync(db, row, $"it did not complete in {options.MaxAttempts} attempts ({job.LastError ?? "the worker stopped"})");
-            return;
-        }
 
-        log.LogInformation("Transcribing {PublicId} ({Seconds:F1} s, attempt {Attempt})", row.PublicId, row.DurationSeconds, job.Attempts);
-        await db.Transcriptions.Where(t => t.Id == row.Id && t.LeaseOwner == owner)
-            .ExecuteUpdateAsync(s => s.SetProperty(t => t.DecodedSeconds, 0).SetProperty(t => t.StartedAt, Clock.UtcNow()), stoppingToken);
-        using var jobCancel = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-        using var renewal = JobQueue.Transcription.RenewUntilDone(scopes, row.Id, owner, options.Lease, jobCancel, log);
+        log.LogInformation("Transcribing {PublicId} ({Seconds:F1} s, attempt {Attempt})", row.PublicId, row.DurationSeconds, attempt.Number);
+        await db.Transcriptions.Where(t => t.Id == row.Id && t.LeaseOwner == attempt.Owner)
+            .ExecuteUpdateAsync(s => s.SetProperty(t => t.DecodedSeconds, 0).SetProperty(t => t.StartedAt, time.UtcNowToSecond()), ct);
+        using var stopReporting = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var progress = new LatestSeconds();
-        var reporting = ReportProgressAsync(row.Id, progress, jobCancel.Token);
+        var reporting = ReportProgressAsync(row.Id, attempt.Owner, progress, stopReporting.Token);
         try
         {
             string? modelKey;
             Transcript transcript;
             // The term model of the request's keyterms lives in the job's folder (a delete takes it
             // along) as long as the decoding that reads it.
-            var termArpaPath = blobs.FullPath(Path.Combine(Folder(row.PublicId), $"keyterms-{Guid.NewGuid():N}.arpa"));
+            var termArpaPath = blobs.FullPath(Path.Combine(Folder(row.PublicId), $"keyterms-{attempt.Name}.arpa"));
             try
             {
                 var keyterms = Keyterms.Parse(row.Keyterms) is { } reports ? Keyterms.WriteBias(reports, termArpaPath) : null;
-                (modelKey, var lease) = await RentDecodersAsync(db, row, forKeyterms: keyterms is not null, jobCancel.Token);
+                (modelKey, var lease) = await RentDecodersAsync(db, row, forKeyterms: keyterms is not null, ct);
                 using (lease)
-                    transcript = await lease.Pool.DecodeFileAsync(blobs.FullPath(row.AudioBlob), jobCancel.Token, progress, keyterms);
+                    transcript = await lease.Pool.DecodeFileAsync(blobs.FullPath(row.AudioBlob), ct, progress, keyterms);
             }
             finally
             {
                 // Quietly: a job deleted while it decoded has lost its folder.
                 blobs.DeleteQuietly(termArpaPath);
             }
-            await PublishAsync(db, row, TranscriptionResult.From(row, modelKey, transcript), jobCancel.Token);
-        }
-        catch (TranscriptionFailure failure)
-        {
-            await FailAsync(db, row, failure.Message);
-        }
-        catch (AudioDecodeException e)
-        {
-            await FailAsync(db, row, $"the audio could not be decoded: {e.Message}");
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
-            // The service is stopping: hand the job back without spending an attempt.
-            await JobQueue.Transcription.ReleaseAsync(db, row.Id, owner, null, countAttempt: false, CancellationToken.None);
-        }
-        catch (OperationCanceledException)
-        {
-            log.LogInformation("Transcription {PublicId} stopped: it was deleted or its lease lost", row.PublicId);
-        }
-        catch (Exception e)
-        {
-            log.LogError(e, "Transcription {PublicId} failed on attempt {Attempt}", row.PublicId, job.Attempts);
-            var reason = "an internal error occurred (see the service log)";
-            if (job.Attempts >= options.MaxAttempts)
-                await FailAsync(db, row, $"it did not complete in {options.MaxAttempts} attempts ({reason})");
-            else
-                await JobQueue.Transcription.ReleaseAsync(db, row.Id, owner, reason, countAttempt: true, CancellationToken.None);
+            await PublishAsync(db, attempt, row, TranscriptionResult.From(row, modelKey, transcript), ct);
         }
         finally
         {
-            await jobCancel.CancelAsync();
+            await stopReporting.CancelAsync();
             await reporting;
         }
     }
@@ -138,29 +116,27 @@ public sealed class TranscriptionWorker(IServiceScopeFactory scopes, DecoderCach
         }
     }
 
-    /// <summary>The result's file into place first, then the row that names it, in one transaction with the job's end.</summary>
-    async Task PublishAsync(AppDbContext db, TranscriptionJob row, TranscriptionResult result, CancellationToken ct)
+    /// <summary>The result's file into place first (named for the attempt), then the row that names it, in one transaction with the job's end.</summary>
+    async Task PublishAsync(AppDbContext db, JobAttempt attempt, TranscriptionJob row, TranscriptionResult result, CancellationToken ct)
     {
         var temp = blobs.NewTempPath(".json");
         await using (var file = File.Create(temp))
             await JsonSerializer.SerializeAsync(file, result, TranscriptionResult.Json, ct);
-        // Named per attempt: a worker that lost its lease must not overwrite the result of the one that took over.
-        var relative = Path.Combine(Folder(row.PublicId), $"result-{Guid.NewGuid():N}.json");
+        var relative = Path.Combine(Folder(row.PublicId), $"result-{attempt.Name}.json");
         blobs.Publish(temp, relative);
 
         var committed = false;
         try
         {
-            var now = Clock.UtcNow();
+            var now = time.UtcNowToSecond();
             await using var transaction = await db.Database.BeginTransactionAsync(CancellationToken.None);
-            var rows = await db.Transcriptions.Where(t => t.Id == row.Id && t.LeaseOwner == owner && t.State == JobState.Running)
+            var rows = await db.Transcriptions.Where(t => t.Id == row.Id && t.LeaseOwner == attempt.Owner && t.State == JobState.Running)
                 .ExecuteUpdateAsync(s => s
                     .SetProperty(t => t.ResultBlob, relative)
                     .SetProperty(t => t.DecodedSeconds, t => t.DurationSeconds)
                     .SetProperty(t => t.WebhookState, t => t.WebhookUrl != null ? WebhookState.Pending : WebhookState.None)
                     .SetProperty(t => t.WebhookDueAt, now), CancellationToken.None);
-            if (rows == 0) return;
-            await JobQueue.Transcription.FinishAsync(db, row.Id, JobState.Succeeded, null, CancellationToken.None, owner);
+            if (rows == 0 || !await attempt.FinishAsync(db, JobState.Succeeded, null, CancellationToken.None)) return;
             await transaction.CommitAsync(CancellationToken.None);
             committed = true;
             log.LogInformation("Transcribed {PublicId}: {Words} words", row.PublicId, result.Segments.Sum(s => s.Words.Count));
@@ -176,24 +152,25 @@ public sealed class TranscriptionWorker(IServiceScopeFactory scopes, DecoderCach
         }
     }
 
-    async Task FailAsync(AppDbContext db, TranscriptionJob row, string reason)
+    /// <summary>The job's end as failed and its webhook due, in one transaction, only while this attempt holds the job.</summary>
+    public async Task FailAsync(AppDbContext db, JobAttempt attempt, string reason)
     {
-        var now = Clock.UtcNow();
+        var now = time.UtcNowToSecond();
         await using var transaction = await db.Database.BeginTransactionAsync(CancellationToken.None);
-        await JobQueue.Transcription.FinishAsync(db, row.Id, JobState.Failed, reason, CancellationToken.None);
-        await db.Transcriptions.Where(t => t.Id == row.Id && t.WebhookUrl != null)
+        if (!await attempt.FinishAsync(db, JobState.Failed, reason, CancellationToken.None)) return;
+        await db.Transcriptions.Where(t => t.Id == attempt.JobId && t.WebhookUrl != null)
             .ExecuteUpdateAsync(s => s.SetProperty(t => t.WebhookState, WebhookState.Pending).SetProperty(t => t.WebhookDueAt, now), CancellationToken.None);
         await transaction.CommitAsync(CancellationToken.None);
-        log.LogInformation("Transcription {PublicId} failed: {Reason}", row.PublicId, reason);
+        log.LogInformation("Transcription {Id} failed: {Reason}", attempt.JobId, reason);
     }
 
     /// <summary>Writes the seconds decoded about once a second, while the job runs.</summary>
-    async Task ReportProgressAsync(long id, LatestSeconds progress, CancellationToken ct)
+    async Task ReportProgressAsync(long id, string owner, LatestSeconds progress, CancellationToken ct)
     {
         var written = 0.0;
         try
         {
-            using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
+            using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1), time);
             while (await timer.WaitForNextTickAsync(ct))
             {
                 var seconds = progress.Value;

@@ -47,16 +47,17 @@ public sealed class ModelVersions(BlobStore blobs, ModelTraining training, TimeP
     /// Records a finished training of a model that is still training as its next version, whose
     /// artifact is already in place under <paramref name="artifactName"/>, and ends the training
     /// (<see cref="ModelTraining.SucceedAsync"/>), serving the new version if the gate lets it. Null
-    /// when the model is gone or no longer training: nothing is recorded then.
+    /// when the model is gone or no longer training, or <paramref name="finishJob"/> refuses (the
+    /// worker lost its job): nothing is recorded then. The job ends in the same transaction.
     /// </summary>
     public async Task<PublishedVersion?> PublishAsync(AppDbContext db, long modelId, long jobId, string artifactName,
-        TrainingResult result, bool activateAlways, CancellationToken ct)
+        TrainingResult result, bool activateAlways, Func<CancellationToken, Task<bool>> finishJob, CancellationToken ct)
     {
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
         // Numbers the version and locks the model's row until the end of the transaction.
         var claimed = await db.CustomModels.Where(m => m.Id == modelId && m.TrainingStatus == TrainingStatus.Running)
             .ExecuteUpdateAsync(s => s.SetProperty(m => m.LastVersion, m => m.LastVersion + 1), ct);
-        if (claimed == 0) return null;
+        if (claimed == 0 || !await finishJob(ct)) return null;
         var number = await db.CustomModels.Where(m => m.Id == modelId).Select(m => m.LastVersion).FirstAsync(ct);
         var metrics = result.Metrics;
         var version = new ModelVersion

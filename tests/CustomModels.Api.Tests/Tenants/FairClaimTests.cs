@@ -75,7 +75,7 @@ public sealed class FairClaimTests
         Assert.Equal(jobs[3].Job, await ClaimAsync(cap: 1));
         Assert.Null(await ClaimAsync(cap: 1));
         // Without the cap a's next job is taken; a's first job ending frees a place under the cap too.
-        await JobQueue.Training.FinishAsync(db, jobs[0].Job, JobState.Succeeded, null, CancellationToken.None);
+        Assert.True(await JobQueue.Training.FinishAsync(db, jobs[0].Job, "test", JobState.Succeeded, null, CancellationToken.None));
         Assert.Equal(jobs[1].Job, await ClaimAsync(cap: 1));
         Assert.Equal(jobs[2].Job, await ClaimAsync());
         Assert.Null(await ClaimAsync());
