@@ -1,6 +1,6 @@
 using System.CommandLine;
 using CustomModels.Api.Cli;
-using CustomModels.Core.Data;
+using CustomModels.Speech.Settings;
 
 // The one executable of the service: `serve` runs the HTTP API, the other commands are the
 // operator's (organizations, keys) and the speech engine's stages, each runnable alone.
@@ -16,9 +16,9 @@ try
     // is one line and exit code 2, as a bad argument is, instead of a stack trace.
     return await root.Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
 }
-catch (SettingsException e)
+catch (Exception e) when (e.GetBaseException() is SettingsException bad) // (a static setting's is inside a TypeInitializationException)
 {
-    Console.Error.WriteLine($"error: {e.Message}");
+    Console.Error.WriteLine($"error: {bad.Message}");
     return 2;
 }
 catch (Exception e)

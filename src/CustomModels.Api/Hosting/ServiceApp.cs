@@ -12,6 +12,7 @@ using CustomModels.Api.Training;
 using CustomModels.Api.Transcription;
 using CustomModels.Api.Versions;
 using CustomModels.Core.Transcriptions;
+using CustomModels.Speech.Settings;
 using Microsoft.EntityFrameworkCore;
 using Scalar.AspNetCore;
 
@@ -33,9 +34,11 @@ public sealed record ServiceOptions
     public TrainingWorkerOptions Worker { get; init; } = TrainingWorkerOptions.FromEnvironment();
     public TranscriptionOptions Transcription { get; init; } = TranscriptionOptions.FromEnvironment();
     /// <summary>A Redis server (StackExchange.Redis configuration string) that keeps the rate limits of all API processes; none: per process.</summary>
-    public string? Redis { get; init; } = Environment.GetEnvironmentVariable("CUSTOMMODELS_REDIS") is { Length: > 0 } redis ? redis : null;
+    public string? Redis { get; init; } = EnvironmentSettings.Text("CUSTOMMODELS_REDIS");
     /// <summary>How long a client may take to send its request headers (Kestrel's default is 30 s).</summary>
     public TimeSpan RequestHeadersTimeout { get; init; } = TimeSpan.FromSeconds(10);
+    /// <summary>The clock of everything the service dates and waits for; a test moves a fake one instead of sleeping.</summary>
+    public TimeProvider Time { get; init; } = TimeProvider.System;
 }
 
 /// <summary>The HTTP service, assembled: one line per concern.</summary>
@@ -73,6 +76,7 @@ public static class ServiceApp
             ],
         });
 
+        builder.Services.AddSingleton(options.Time);
         builder.Services.AddAppDatabase(options.Storage);
         builder.Services.AddSingleton(options.Worker);
         builder.Services.AddTraining();

@@ -43,7 +43,7 @@ public static class ModelsApi
         return new ModelPageResult(page);
     }
 
-    public static async Task<Results<Created<ModelResponse>, ApiError>> Create(HttpContext context, AppDbContext db)
+    public static async Task<Results<Created<ModelResponse>, ApiError>> Create(HttpContext context, AppDbContext db, TimeProvider time)
     {
         var (body, error) = await JsonBody.ReadObjectAsync(context.Request);
         if (body is null) return error!;
@@ -59,7 +59,7 @@ public static class ModelsApi
             errors["base_model"] = "Must be one of: " + string.Join(", ", Catalog.BaseModels);
         if (errors.Count > 0) return ApiError.InvalidBody(errors);
 
-        var now = Clock.UtcNow();
+        var now = time.UtcNowToSecond();
         var model = new CustomModel
         {
             OrganizationId = CurrentKey.Get(context).OrganizationId,
@@ -82,7 +82,7 @@ public static class ModelsApi
         return model is null ? ApiError.ModelNotFound() : TypedResults.Ok(model.ToResponse());
     }
 
-    public static async Task<Results<Ok<ModelResponse>, ApiError>> Update(string id, HttpContext context, AppDbContext db)
+    public static async Task<Results<Ok<ModelResponse>, ApiError>> Update(string id, HttpContext context, AppDbContext db, TimeProvider time)
     {
         var (body, error) = await JsonBody.ReadObjectAsync(context.Request);
         if (body is null) return error!;
@@ -100,7 +100,7 @@ public static class ModelsApi
 
         if (name is not null) model.Name = name;
         if (descriptionPresent) model.Description = description;
-        model.UpdatedAt = Clock.UtcNow();
+        model.UpdatedAt = time.UtcNowToSecond();
         await db.SaveChangesAsync(context.RequestAborted);
         return TypedResults.Ok(model.ToResponse());
     }

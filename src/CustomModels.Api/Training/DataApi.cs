@@ -37,7 +37,7 @@ public static class DataApi
     }
 
     public static async Task<Results<Ok<UploadResponse>, ApiError>> Upload(string id, HttpContext context, AppDbContext db,
-        BlobStore blobs, UploadLimits limits, ModelTraining training)
+        BlobStore blobs, UploadLimits limits, ModelTraining training, TimeProvider time)
     {
         var model = await ModelsApi.FindAsync(db, context, id, track: false);
         if (model is null) return ApiError.ModelNotFound();
@@ -53,7 +53,7 @@ public static class DataApi
             var duration = audio is null ? (double?)null : await ProbeAsync(audio, ct);
             // The whole body is in and checked: a client that goes away now does not cut the storing short
             // (as with /stt), which would only roll back a transaction and log that as a database error.
-            return await StoreAsync(db, blobs, training, model, kind, audio, transcript, words, duration, CancellationToken.None);
+            return await StoreAsync(db, blobs, training, time, model, kind, audio, transcript, words, duration, CancellationToken.None);
         }
         catch (UploadRejected rejected)
         {
@@ -139,13 +139,13 @@ public static class DataApi
     }
 
     /// <summary>Files into place first, then the row: a committed row always points at whole files.</summary>
-    static async Task<Results<Ok<UploadResponse>, ApiError>> StoreAsync(AppDbContext db, BlobStore blobs, ModelTraining training, CustomModel model,
+    static async Task<Results<Ok<UploadResponse>, ApiError>> StoreAsync(AppDbContext db, BlobStore blobs, ModelTraining training, TimeProvider time, CustomModel model,
         DataSetKind kind, UploadedFile? audio, UploadedFile transcript, int words, double? duration, CancellationToken ct)
     {
         var name = Guid.NewGuid().ToString("N");
         var transcriptBlob = Path.Combine(BlobStore.DataFolder(model.Id), name + ".txt");
         var audioBlob = audio is null ? null : Path.Combine(BlobStore.DataFolder(model.Id), name + ".audio");
-        var now = Clock.UtcNow();
+        var now = time.UtcNowToSecond();
         var row = new TrainingDataSet
         {
             ModelId = model.Id, Kind = kind, AudioFileName = audio?.FileName, TranscriptFileName = transcript.FileName,

@@ -1,5 +1,6 @@
 using CustomModels.Api.Errors;
 using CustomModels.Core.Storage;
+using CustomModels.Speech.Settings;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Net.Http.Headers;
@@ -9,9 +10,7 @@ namespace CustomModels.Api.Training;
 /// <summary>How large one uploaded file may be (CUSTOMMODELS_MAX_UPLOAD_BYTES, default 2 GiB).</summary>
 public sealed record UploadLimits(long MaxFileBytes)
 {
-    public static UploadLimits FromEnvironment() => new(
-        Environment.GetEnvironmentVariable("CUSTOMMODELS_MAX_UPLOAD_BYTES") is { } s && long.TryParse(s, out var n) && n > 0
-            ? n : 2L * 1024 * 1024 * 1024);
+    public static UploadLimits FromEnvironment() => new(EnvironmentSettings.Long("CUSTOMMODELS_MAX_UPLOAD_BYTES", 2L * 1024 * 1024 * 1024));
 }
 
 /// <summary>

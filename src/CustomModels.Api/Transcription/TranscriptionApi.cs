@@ -40,7 +40,7 @@ public static class TranscriptionApi
     }
 
     public static async Task<Results<Created<TranscriptionResponse>, ApiError>> Create(HttpContext context, AppDbContext db,
-        BlobStore blobs, UploadLimits limits, Recognizers recognizers, WebhookTargets targets, Keyterms keyterms)
+        BlobStore blobs, UploadLimits limits, Recognizers recognizers, WebhookTargets targets, Keyterms keyterms, TimeProvider time)
     {
         var request = context.Request;
         if (!request.HasFormContentType || !request.ContentType!.StartsWith("multipart/", StringComparison.OrdinalIgnoreCase))
@@ -64,7 +64,7 @@ public static class TranscriptionApi
 
             var duration = await DataApi.ProbeAsync(audio!, ct);
             var checkedTerms = terms is null ? null : await keyterms.CheckAsync(recognizers.Find(language!)!, terms, ct);
-            return await StoreAsync(context, db, blobs, org, audio!, language!, model?.Id, version, webhook, checkedTerms, duration);
+            return await StoreAsync(context, db, blobs, time, org, audio!, language!, model?.Id, version, webhook, checkedTerms, duration);
         }
         catch (UploadRejected rejected)
         {
@@ -154,7 +154,7 @@ public static class TranscriptionApi
     }
 
     /// <summary>The audio into place first, then the row (which queues the job): a committed row always points at a whole file.</summary>
-    static async Task<Results<Created<TranscriptionResponse>, ApiError>> StoreAsync(HttpContext context, AppDbContext db, BlobStore blobs,
+    static async Task<Results<Created<TranscriptionResponse>, ApiError>> StoreAsync(HttpContext context, AppDbContext db, BlobStore blobs, TimeProvider time,
         long org, UploadedFile audio, string language, long? modelId, int? modelVersion, Uri? webhook, IReadOnlyList<KeytermReport>? keyterms, double duration)
     {
         var publicId = "stt_" + RandomNumberGenerator.GetString("abcdefghijklmnopqrstuvwxyz234567", 20);
@@ -164,7 +164,7 @@ public static class TranscriptionApi
         var row = new TranscriptionJob
         {
             PublicId = publicId, OrganizationId = org, Language = language, ModelId = modelId, ModelVersion = modelVersion, AudioFileName = audio.FileName,
-            AudioBlob = audioBlob, DurationSeconds = duration, CreatedAt = Clock.UtcNow(),
+            AudioBlob = audioBlob, DurationSeconds = duration, CreatedAt = time.UtcNowToSecond(),
             WebhookUrl = webhook?.AbsoluteUri, WebhookHost = webhook is null ? null : WebhookTargets.HostOf(webhook),
             Keyterms = keyterms is null ? null : Keyterms.Serialize(keyterms),
             ResultUrl = $"{request.Scheme}://{request.Host}{request.PathBase}{Base}/{publicId}/result",

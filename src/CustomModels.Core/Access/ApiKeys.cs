@@ -38,7 +38,7 @@ public static class ApiKeys
         if (name.Length is 0 or > 200) throw new ArgumentException("organization name must be 1 to 200 characters");
         if (await db.Organizations.AnyAsync(o => o.Name == name, ct))
             throw new ArgumentException($"an organization named '{name}' already exists");
-        var org = new Organization { Name = name, CreatedAt = Clock.UtcNow() };
+        var org = new Organization { Name = name, CreatedAt = TimeProvider.System.UtcNowToSecond() };
         db.Organizations.Add(org);
         await db.SaveChangesAsync(ct);
         return org;
@@ -64,7 +64,7 @@ public static class ApiKeys
             Scopes = string.Join(' ', scopeList),
             RequestsPerMinute = requestsPerMinute,
             MaxConcurrent = maxConcurrent,
-            CreatedAt = Clock.UtcNow(),
+            CreatedAt = TimeProvider.System.UtcNowToSecond(),
         };
         db.ApiKeys.Add(row);
         await db.SaveChangesAsync(ct);
@@ -116,7 +116,7 @@ public static class ApiKeys
                 row = null;
         }
         if (row is null) return null;
-        row.RevokedAt ??= Clock.UtcNow();
+        row.RevokedAt ??= TimeProvider.System.UtcNowToSecond();
         await db.SaveChangesAsync(ct);
         return row;
     }

@@ -1,3 +1,4 @@
+using CustomModels.Speech.Settings;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -23,8 +24,8 @@ public sealed record StorageSettings(string DataDirectory, string ConnectionStri
 
     public static StorageSettings FromEnvironment()
     {
-        var dataDir = Path.GetFullPath(Environment.GetEnvironmentVariable("CUSTOMMODELS_DATA_DIR") is { Length: > 0 } d ? d : "data");
-        var database = Environment.GetEnvironmentVariable("CUSTOMMODELS_DATABASE");
+        var dataDir = Path.GetFullPath(EnvironmentSettings.Text("CUSTOMMODELS_DATA_DIR") ?? "data");
+        var database = EnvironmentSettings.Text("CUSTOMMODELS_DATABASE");
         StorageSettings settings;
         try
         {
@@ -34,13 +35,7 @@ public sealed record StorageSettings(string DataDirectory, string ConnectionStri
         {
             throw new SettingsException($"CUSTOMMODELS_DATABASE is not a connection string this service can use: {e.Message}");
         }
-        if (Environment.GetEnvironmentVariable("CUSTOMMODELS_READ_CONNECTIONS") is { Length: > 0 } reads)
-            settings = settings with
-            {
-                ReadConnections = int.TryParse(reads, out var n) && n > 0 ? n
-                    : throw new SettingsException($"CUSTOMMODELS_READ_CONNECTIONS must be a whole number above 0, not '{reads}'"),
-            };
-        return settings;
+        return settings with { ReadConnections = EnvironmentSettings.Whole("CUSTOMMODELS_READ_CONNECTIONS", settings.ReadConnections) };
     }
 
     public static StorageSettings Create(string dataDirectory, string? connectionString)
@@ -79,9 +74,6 @@ public sealed record StorageSettings(string DataDirectory, string ConnectionStri
         return new StorageSettings(dataDirectory, connectionString, isPostgres);
     }
 }
-
-/// <summary>A setting from the environment that the service cannot run with; its message says which and why.</summary>
-public sealed class SettingsException(string message) : Exception(message);
 
 public static class Database
 {

@@ -1,4 +1,5 @@
 using CustomModels.Core.Data;
+using CustomModels.Speech.Settings;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -90,9 +91,7 @@ public sealed class TempSweeper(BlobStore blobs, TempSweeper.Options options, IL
 {
     public sealed record Options(TimeSpan AbandonedAfter)
     {
-        public static Options FromEnvironment() => new(
-            Environment.GetEnvironmentVariable("CUSTOMMODELS_TEMP_ABANDONED_SECONDS") is { } s && int.TryParse(s, out var n) && n > 0
-                ? TimeSpan.FromSeconds(n) : TimeSpan.FromMinutes(10));
+        public static Options FromEnvironment() => new(EnvironmentSettings.Seconds("CUSTOMMODELS_TEMP_ABANDONED_SECONDS", TimeSpan.FromMinutes(10)));
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)

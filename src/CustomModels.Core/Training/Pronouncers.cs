@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using CustomModels.Core.Data;
 using CustomModels.Speech.Decoding;
 using CustomModels.Speech.Lexicon;
+using CustomModels.Speech.Settings;
 using Microsoft.Extensions.Logging;
 
 namespace CustomModels.Core.Training;
@@ -21,9 +22,7 @@ public sealed class Pronouncers(StorageSettings storage, ILogger<Pronouncers> lo
 
     readonly ConcurrentDictionary<string, Lazy<Task<GraphonePronouncer>>> _models = new(StringComparer.Ordinal);
 
-    string CacheDirectory => Environment.GetEnvironmentVariable("CUSTOMMODELS_G2P_CACHE_DIR") is { Length: > 0 } dir
-        ? dir
-        : Path.Combine(storage.DataDirectory, "g2p");
+    readonly string CacheDirectory = EnvironmentSettings.Text("CUSTOMMODELS_G2P_CACHE_DIR") ?? Path.Combine(storage.DataDirectory, "g2p");
 
     /// <summary>The pronouncers for new words of <paramref name="settings"/>'s recognizer, most trusted first.</summary>
     public async Task<IReadOnlyList<IPronouncer>> ForAsync(DecoderSettings settings, PronouncingDictionary dictionary,

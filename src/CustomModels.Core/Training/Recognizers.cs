@@ -1,5 +1,6 @@
 using CustomModels.Core.Data;
 using CustomModels.Speech.Decoding;
+using CustomModels.Speech.Settings;
 
 namespace CustomModels.Core.Training;
 
@@ -12,9 +13,7 @@ namespace CustomModels.Core.Training;
 /// </summary>
 public sealed class Recognizers(StorageSettings storage)
 {
-    string LanguagesDirectory => Environment.GetEnvironmentVariable("CUSTOMMODELS_LANGUAGES_DIR") is { Length: > 0 } dir
-        ? dir
-        : Path.Combine(storage.DataDirectory, "languages");
+    readonly string LanguagesDirectory = EnvironmentSettings.Text("CUSTOMMODELS_LANGUAGES_DIR") ?? Path.Combine(storage.DataDirectory, "languages");
 
     public DecoderSettings? Find(string language)
     {

@@ -28,7 +28,7 @@ public sealed record TrainingResult(string ArtifactDirectory, EvaluationMetrics 
 /// The artifact folder holds domain.arpa, words.dict, model.json (weight) and evaluation.json.
 /// Progress is reported as the real stages complete.
 /// </summary>
-public sealed class TrainingPipeline(BlobStore blobs, Recognizers recognizers, Pronouncers pronouncers, TrainingWorkerOptions options)
+public sealed class TrainingPipeline(BlobStore blobs, Recognizers recognizers, Pronouncers pronouncers, TrainingWorkerOptions options, TimeProvider time)
 {
     public const string ArpaFile = "domain.arpa";
     public const string DictionaryFile = "words.dict";
@@ -192,7 +192,7 @@ public sealed class TrainingPipeline(BlobStore blobs, Recognizers recognizers, P
         }
         stages.End("metrics");
 
-        var report = new EvaluationReport(modelId, jobId, Clock.UtcNow().ToString("yyyy-MM-ddTHH:mm:ssZ"), evaluationSource,
+        var report = new EvaluationReport(modelId, jobId, time.UtcNowToSecond().ToString("yyyy-MM-ddTHH:mm:ssZ"), evaluationSource,
             weight, choice is null ? "default" : heldOutPath is null ? "cross_validation" : "held_out_sample",
             choice?.Candidates.Select(c => new WeightPerplexity(c.Weight, Math.Round(c.Perplexity, 3))).ToList() ?? [],
             new LanguageModelSummary(Order, languageModel.NGrams, languageModel.Sentences, languageModel.Words,

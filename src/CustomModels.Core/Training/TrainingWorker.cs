@@ -7,6 +7,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using CustomModels.Speech.LanguageModel;
+using CustomModels.Speech.Settings;
 
 namespace CustomModels.Core.Training;
 
@@ -27,19 +28,16 @@ public sealed record TrainingWorkerOptions
     /// </summary>
     public int MemoryBudgetMegabytes { get; init; } = EstimationOptions.DefaultMemoryBudgetMegabytes;
 
-    public static TrainingWorkerOptions FromEnvironment() => new()
+    public static TrainingWorkerOptions FromEnvironment()
     {
-        MaxRunningPerOrganization = Environment.GetEnvironmentVariable("CUSTOMMODELS_ORG_MAX_RUNNING_TRAININGS") is { } cap
-            && int.TryParse(cap, out var most) && most > 0 ? most : 0,
-        Lease = Environment.GetEnvironmentVariable("CUSTOMMODELS_TRAINING_LEASE_SECONDS") is { } s && int.TryParse(s, out var seconds) && seconds > 0
-            ? TimeSpan.FromSeconds(seconds)
-            : TimeSpan.FromSeconds(30),
-        MemoryBudgetMegabytes = Environment.GetEnvironmentVariable("CUSTOMMODELS_TRAINING_MEMORY_MB") is { Length: > 0 } mb
-            ? int.TryParse(mb, out var megabytes) && megabytes >= 1
-                ? megabytes
-                : throw new InvalidOperationException($"CUSTOMMODELS_TRAINING_MEMORY_MB must be a whole number of megabytes, at least 1 (is '{mb}')")
-            : EstimationOptions.DefaultMemoryBudgetMegabytes,
-    };
+        var defaults = new TrainingWorkerOptions();
+        return defaults with
+        {
+            MaxRunningPerOrganization = EnvironmentSettings.Whole("CUSTOMMODELS_ORG_MAX_RUNNING_TRAININGS", defaults.MaxRunningPerOrganization, min: 0),
+            Lease = EnvironmentSettings.Seconds("CUSTOMMODELS_TRAINING_LEASE_SECONDS", defaults.Lease),
+            MemoryBudgetMegabytes = EnvironmentSettings.Whole("CUSTOMMODELS_TRAINING_MEMORY_MB", defaults.MemoryBudgetMegabytes),
+        };
+    }
 }
 
 /// <summary>

@@ -1,3 +1,5 @@
+using CustomModels.Speech.Settings;
+
 namespace CustomModels.Core.Transcriptions;
 
 /// <summary>How transcriptions run; each figure can be set by an environment variable.</summary>
@@ -32,18 +34,14 @@ public sealed record TranscriptionOptions
         var defaults = new TranscriptionOptions();
         return defaults with
         {
-            Workers = Number("CUSTOMMODELS_TRANSCRIPTION_WORKERS") ?? defaults.Workers,
-            MaxRunningPerOrganization = Number("CUSTOMMODELS_ORG_MAX_RUNNING_TRANSCRIPTIONS") ?? defaults.MaxRunningPerOrganization,
-            Lease = Number("CUSTOMMODELS_TRANSCRIPTION_LEASE_SECONDS") is { } lease ? TimeSpan.FromSeconds(lease) : defaults.Lease,
-            WebhookFirstRetry = Number("CUSTOMMODELS_WEBHOOK_RETRY_SECONDS") is { } retry ? TimeSpan.FromSeconds(retry) : defaults.WebhookFirstRetry,
-            WebhookAllowedHosts = (Environment.GetEnvironmentVariable("CUSTOMMODELS_WEBHOOK_ALLOWED_HOSTS") ?? "")
-                .Split([',', ' '], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
-            WebhookParallelDeliveries = Number("CUSTOMMODELS_WEBHOOK_PARALLEL") ?? defaults.WebhookParallelDeliveries,
+            Workers = EnvironmentSettings.Whole("CUSTOMMODELS_TRANSCRIPTION_WORKERS", defaults.Workers),
+            MaxRunningPerOrganization = EnvironmentSettings.Whole("CUSTOMMODELS_ORG_MAX_RUNNING_TRANSCRIPTIONS", defaults.MaxRunningPerOrganization, min: 0),
+            Lease = EnvironmentSettings.Seconds("CUSTOMMODELS_TRANSCRIPTION_LEASE_SECONDS", defaults.Lease),
+            WebhookFirstRetry = EnvironmentSettings.Seconds("CUSTOMMODELS_WEBHOOK_RETRY_SECONDS", defaults.WebhookFirstRetry),
+            WebhookAllowedHosts = EnvironmentSettings.List("CUSTOMMODELS_WEBHOOK_ALLOWED_HOSTS"),
+            WebhookParallelDeliveries = EnvironmentSettings.Whole("CUSTOMMODELS_WEBHOOK_PARALLEL", defaults.WebhookParallelDeliveries),
         };
     }
-
-    static int? Number(string variable) =>
-        Environment.GetEnvironmentVariable(variable) is { } s && int.TryParse(s, out var n) && n > 0 ? n : null;
 }
 
 /// <summary>A transcription that cannot succeed, with the reason in words a user can act on; no retry would help.</summary>

@@ -24,7 +24,7 @@ public sealed record WebhookPayload(string Event, string Id, string Status, stri
 /// Connections go only where <see cref="WebhookTargets"/> allows, never through a proxy, never redirected.
 /// </summary>
 public sealed class WebhookSender(IServiceScopeFactory scopes, WebhookSecrets secrets, WebhookTargets targets,
-    TranscriptionOptions options, ILogger<WebhookSender> log) : BackgroundService
+    TranscriptionOptions options, TimeProvider time, ILogger<WebhookSender> log) : BackgroundService
 {
     public const string SignatureHeader = "X-Signature";
 
@@ -74,7 +74,7 @@ public sealed class WebhookSender(IServiceScopeFactory scopes, WebhookSecrets se
 
         using var scope = scopes.CreateScope();
         var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
-        var now = DateTime.UtcNow;
+        var now = time.GetUtcNow().UtcDateTime;
         var due = await db.Transcriptions.AsNoTracking()
             .Where(t => t.WebhookState == WebhookState.Pending && t.WebhookDueAt <= now && !busyHosts.Contains(t.WebhookHost))
             .OrderBy(t => t.WebhookDueAt).Take(free).ToListAsync(ct);
@@ -130,17 +130,17 @@ public sealed class WebhookSender(IServiceScopeFactory scopes, WebhookSecrets se
         var done = due.State == JobState.Succeeded;
         var body = JsonSerializer.SerializeToUtf8Bytes(new WebhookPayload("transcription.finished", due.PublicId,
             done ? "done" : "failed", done ? due.ResultUrl : null, done ? null : due.LastError,
-            Clock.UtcNow().ToString("yyyy-MM-ddTHH:mm:ssZ")), TranscriptionResult.Json);
+            time.UtcNowToSecond().ToString("yyyy-MM-ddTHH:mm:ssZ")), TranscriptionResult.Json);
         var attempt = due.WebhookAttempts + 1;
         var (status, error, elapsed) = await PostAsync(due.WebhookUrl!, body, secrets.SecretFor(due.OrganizationId, version), due.PublicId, attempt, ct);
 
         var delivered = status is >= 200 and < 300;
         var state = delivered ? WebhookState.Delivered : attempt >= options.WebhookMaxAttempts ? WebhookState.Failed : WebhookState.Pending;
-        DateTime? next = state == WebhookState.Pending ? DateTime.UtcNow + options.WebhookFirstRetry * Math.Pow(2, attempt - 1) : null;
+        DateTime? next = state == WebhookState.Pending ? time.GetUtcNow().UtcDateTime + options.WebhookFirstRetry * Math.Pow(2, attempt - 1) : null;
         db.WebhookDeliveries.Add(new WebhookDelivery
         {
             TranscriptionId = due.Id, Attempt = attempt, Url = due.WebhookUrl!, StatusCode = status, Error = error,
-            AttemptedAt = Clock.UtcNow(), DurationMilliseconds = (int)elapsed.TotalMilliseconds,
+            AttemptedAt = time.UtcNowToSecond(), DurationMilliseconds = (int)elapsed.TotalMilliseconds,
         });
         await using var transaction = await db.Database.BeginTransactionAsync(CancellationToken.None);
         // The transcription may have been deleted while its webhook was in flight: then nothing is recorded.

@@ -1,4 +1,5 @@
 using System.Globalization;
+using CustomModels.Speech.Settings;
 
 namespace CustomModels.Speech.Audio;
 
@@ -16,9 +17,7 @@ public static class AudioLimits
     /// <summary>The demuxers of the accepted formats ("mov" is MP4/M4A's), with AIFF and WebM/Matroska (a browser's recordings).</summary>
     const string Formats = "wav,mp3,flac,mov,aac,ogg,aiff,matroska";
 
-    public static double MaxSeconds { get; } =
-        double.TryParse(Environment.GetEnvironmentVariable("CUSTOMMODELS_MAX_AUDIO_SECONDS"), NumberStyles.Float, CultureInfo.InvariantCulture, out var s) && s > 0
-            ? s : DefaultMaxSeconds;
+    public static double MaxSeconds { get; } = EnvironmentSettings.Positive("CUSTOMMODELS_MAX_AUDIO_SECONDS", DefaultMaxSeconds);
 
     /// <summary>The input options that come before <c>-i</c> (ffmpeg) or the file (ffprobe) of every call on an uploaded file.</summary>
     internal static string[] InputOptions => ["-protocol_whitelist", "file", "-format_whitelist", Formats];

@@ -75,9 +75,20 @@ public sealed class OperatorCommandTests : IAsyncLifetime
     [InlineData("CUSTOMMODELS_READ_CONNECTIONS", "0", "orgs")]
     [InlineData("CUSTOMMODELS_DATABASE", "Host=db.internal;Maximum Pool Size=many", "serve")]
     [InlineData("CUSTOMMODELS_DATABASE", "Data Source=x.db;Colour=blue", "orgs")]
+    [InlineData("CUSTOMMODELS_TRANSCRIPTION_WORKERS", "lots", "serve")]
+    [InlineData("CUSTOMMODELS_TRAINING_MEMORY_MB", "lots", "serve")]
+    [InlineData("CUSTOMMODELS_TRAINING_LEASE_SECONDS", "0", "worker")]
+    [InlineData("CUSTOMMODELS_MAX_UPLOAD_BYTES", "2GB", "serve")]
+    [InlineData("CUSTOMMODELS_MAX_AUDIO_SECONDS", "forever", "worker")]
+    [InlineData("CUSTOMMODELS_WEBHOOK_PARALLEL", "-1", "serve")]
     public async Task A_bad_setting_is_one_line_naming_it_and_exit_code_2(string variable, string value, string command)
     {
-        string[] args = command == "serve" ? ["serve", "--urls", "http://127.0.0.1:0"] : ["orgs", "create", "acme"];
+        string[] args = command switch
+        {
+            "serve" => ["serve", "--urls", "http://127.0.0.1:0"],
+            "worker" => ["worker"],
+            _ => ["orgs", "create", "acme"],
+        };
         var run = await RunAsync(new Dictionary<string, string> { [variable] = value }, args);
         Assert.Equal(2, run.Exit);
         Assert.StartsWith($"error: {variable} ", run.Err);

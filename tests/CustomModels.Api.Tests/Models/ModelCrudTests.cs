@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.RegularExpressions;
 using CustomModels.Api.Tests.Infrastructure;
+using Microsoft.Extensions.Time.Testing;
 
 namespace CustomModels.Api.Tests.Models;
 
@@ -152,9 +153,12 @@ public abstract partial class ModelCrudTests(TestService service)
     [Fact]
     public async Task Update_with_description_null_clears_it_and_bumps_updated_at()
     {
-        var client = (await service.CreateOrganizationAsync()).Client();
+        // The service's clock is a fake one that the test moves a second on (timestamps have second precision).
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var own = await service.StartAnotherAsync(o => o with { RunWorker = false, Time = time });
+        var client = (await own.CreateOrganizationAsync()).Client();
         var created = await client.CreateModelAsync(description: "old");
-        await Task.Delay(1100); // timestamps have second precision
+        time.Advance(TimeSpan.FromSeconds(1));
         var updated = await (await client.PostAsync($"{Models}/{created["id"]}", Http.Json("""{"description": null}"""))).AssertOkAsync();
         Assert.True(updated.ContainsKey("description"));
         Assert.Null(updated["description"]);

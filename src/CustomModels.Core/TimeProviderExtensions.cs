@@ -9,8 +9,3 @@ public static class TimeProviderExtensions
         return new DateTime(now.Ticks - now.Ticks % TimeSpan.TicksPerSecond, DateTimeKind.Utc);
     }
 }
-
-public static class Clock
-{
-    public static DateTime UtcNow() => TimeProvider.System.UtcNowToSecond();
-}
