@@ -1,6 +1,9 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
+using Microsoft.Extensions.Logging.Abstractions;
+using CustomModels.Core.Data;
+using CustomModels.Core.Training;
 using CustomModels.Speech.Audio;
 using CustomModels.Speech.Decoding;
 using CustomModels.Speech.Keyterms;
@@ -106,13 +109,16 @@ public static class SpeechDecodeCommands
                     return 2;
                 }
                 var dictionary = PronouncingDictionary.Load(settings.DictionaryPath);
-                IPronouncer[] pronouncers = [EspeakPronouncer.ForAcousticModel(settings.AcousticModelPath)];
+                // The service's pronouncers: the G2P model (trained on first use, cached in the data
+                // folder or CUSTOMMODELS_G2P_CACHE_DIR), espeak-ng for what it cannot spell.
+                var pronouncers = await new Pronouncers(StorageSettings.FromEnvironment(), NullLogger<Pronouncers>.Instance)
+                    .ForAsync(settings, dictionary, cancellationToken);
                 var checking = Stopwatch.StartNew();
                 var outcomes = await KeytermList.CheckAsync(terms, dictionary, pronouncers, cancellationToken);
                 bias = KeytermBias.Write(outcomes, termArpaPath, parseResult.GetValue(keytermWeight));
                 foreach (var rejected in outcomes.Where(o => !o.Applied)) Console.Error.WriteLine($"keyterm \"{rejected.Term}\" rejected: {rejected.RejectedBecause}");
                 Console.Error.WriteLine(FormattableString.Invariant(
-                    $"{outcomes.Count(o => o.Applied)} of {outcomes.Count} keyterms applied, {bias?.NewWords.Count ?? 0} new words pronounced; keyterms checked in {checking.Elapsed.TotalSeconds:F2} s (as /stt does when the audio is sent)"));
+                    $"{outcomes.Count(o => o.Applied)} of {outcomes.Count} keyterms applied, {bias?.NewWords.DistinctBy(p => p.Word).Count() ?? 0} new words given {bias?.NewWords.Count ?? 0} pronunciations; keyterms checked in {checking.Elapsed.TotalSeconds:F2} s (as /stt does when the audio is sent)"));
             }
             var pool = bias is not null ? DecoderPool.ForKeyterms(settings, custom, threadCount)
                 : custom is not null ? DecoderPool.ForCustomModel(settings, custom, threadCount)

@@ -12,7 +12,8 @@ namespace CustomModels.Core.Transcriptions;
 /// <summary>
 /// One keyterm of a transcription as its status and result show it (and as the row stores it):
 /// `applied` or `rejected` with the reason; an applied term's words that the recognizer lacked,
-/// with the pronunciations (in the acoustic model's phones) given to them for this request.
+/// with the pronunciations (in the acoustic model's phones) given to them for this request, named
+/// as a pronouncing dictionary names them: "word", then "word(2)", "word(3)" for further variants.
 /// </summary>
 public sealed record KeytermReport(
     string Term,
@@ -28,8 +29,8 @@ public sealed record KeytermReport(
 /// A request's keyterms, from the text sent to the reports stored with the job (checked when the
 /// audio is sent: what the response lists is what the worker applies) and back to the bias the
 /// decoder applies. The pronunciations come from the pronouncers the training's lexicon stage uses
-/// (the trained G2P model, espeak-ng for what it cannot spell); an applied term lists a new word's
-/// first pronunciation, the one its decoder adds.
+/// (the trained G2P model's up to three variants, espeak-ng for what it cannot spell); an applied
+/// term lists every pronunciation of its new words, all of which its decoder adds.
 /// </summary>
 public sealed class Keyterms(Pronouncers pronouncers)
 {
@@ -44,7 +45,20 @@ public sealed class Keyterms(Pronouncers pronouncers)
         var dictionary = dictionaries.GetOrAdd(settings.DictionaryPath, path => new(() => PronouncingDictionary.Load(path))).Value;
         var outcomes = await KeytermList.CheckAsync(terms, dictionary, await pronouncers.ForAsync(settings, dictionary, ct), ct);
         return outcomes.Select(o => new KeytermReport(o.Term, o.Applied ? KeytermReport.Applied : KeytermReport.Rejected, o.RejectedBecause,
-            o.NewWords.Count > 0 ? o.NewWords.ToDictionary(p => p.Word, p => string.Join(' ', p.Phones)) : null)).ToList();
+            o.NewWords.Count > 0 ? Named(o.NewWords) : null)).ToList();
+    }
+
+    /// <summary>"word", "word(2)", …: a word's variants in order, as a dictionary file names them.</summary>
+    static Dictionary<string, string> Named(IReadOnlyList<Pronunciation> pronunciations)
+    {
+        var named = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var variants in pronunciations.GroupBy(p => p.Word, StringComparer.Ordinal))
+        {
+            var number = 0;
+            foreach (var p in variants)
+                named[++number == 1 ? p.Word : $"{p.Word}({number})"] = string.Join(' ', p.Phones);
+        }
+        return named;
     }
 
     public static string Serialize(IReadOnlyList<KeytermReport> reports) => JsonSerializer.Serialize(reports, Json);
@@ -56,6 +70,7 @@ public sealed class Keyterms(Pronouncers pronouncers)
     public static KeytermBias? WriteBias(IReadOnlyList<KeytermReport> reports, string termArpaPath) =>
         KeytermBias.Write(reports.Select(r => new KeytermOutcome(r.Term, TranscriptNormalizer.Words(r.Term),
             r.Status == KeytermReport.Applied ? null : r.Reason ?? KeytermReport.Rejected,
-            (r.Pronunciations ?? new Dictionary<string, string>()).Select(p => new Pronunciation(p.Key, p.Value.Split(' '))).ToList())),
+            (r.Pronunciations ?? new Dictionary<string, string>())
+                .Select(p => new Pronunciation(PronouncingDictionary.WithoutAlternateNumber(p.Key), p.Value.Split(' '))).ToList())),
             termArpaPath);
 }

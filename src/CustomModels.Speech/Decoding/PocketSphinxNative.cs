@@ -82,6 +82,10 @@ internal static partial class PocketSphinxNative
     [LibraryImport(SphinxBase, StringMarshalling = StringMarshalling.Utf8)]
     internal static partial IntPtr ngram_model_set_interp(SafeNgramModelHandle set, string[] names, float[] weights);
 
+    /// <summary>Makes the set score (and take new words into) the named model alone, until ngram_model_set_interp.</summary>
+    [LibraryImport(SphinxBase, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial IntPtr ngram_model_set_select(SafeNgramModelHandle set, string name);
+
     [LibraryImport(SphinxBase, StringMarshalling = StringMarshalling.Utf8)]
     internal static partial int ngram_model_add_word(SafeNgramModelHandle model, string word, float weight);
 

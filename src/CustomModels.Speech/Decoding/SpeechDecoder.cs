@@ -27,6 +27,11 @@ public sealed class SpeechDecoder : IDisposable
     // outside any search so that no request's words ever enter them (see UseKeyterms).
     private readonly SafeConfigHandle? _config;
     private readonly List<WeightedModel>? _modelsBeneathTerms;
+    // A keyterm decoder's current search model (the models beneath and the terms, interpolated), and
+    // the identity of the bias it was built for (null while none is ready).
+    private SafeNgramModelHandle? _termSet;
+    private string? _termsInUse;
+    private int _wordsAdded;
 
     private SpeechDecoder(SafeDecoderHandle decoder, DecoderSettings settings, SafeConfigHandle? config = null,
         List<WeightedModel>? modelsBeneathTerms = null)
@@ -153,31 +158,59 @@ public sealed class SpeechDecoder : IDisposable
     }
 
     /// <summary>
-    /// Puts one request's keyterms in place of the previous request's: their new words enter the
-    /// dictionary and the term model is interpolated over the models beneath it. A word a previous
-    /// request added stays in the dictionary but in no language model, so the search never hears it.
-    /// The models beneath the terms never meet a request's words: while the words are added, the
-    /// only search is one over the term model alone (pocketsphinx adds a new word to the models of
-    /// every search the decoder has).
+    /// Puts one request's keyterms in place of the previous request's: their new words (every
+    /// variant) enter the dictionary and the term model is interpolated over the models beneath it.
+    /// A word a previous request added stays in the dictionary but in no language model, so the
+    /// search never hears it. The same terms as the previous request's cost nothing: the search is
+    /// kept.
     /// </summary>
+    /// <remarks>
+    /// Building the search (its word map and lexicon tree over the 134,000-word dictionary) is the
+    /// cost of a request's terms, so it is built once per request. The models beneath the terms
+    /// never meet a request's words: pocketsphinx adds a new word to the language model of the
+    /// decoder's search, so while the words are added the previous set scores its term model alone,
+    /// and the word goes there (into a model about to be dropped) and nowhere else.
+    /// </remarks>
     public void UseKeyterms(KeytermBias keyterms)
     {
         if (_modelsBeneathTerms is null || _config is null)
             throw new InvalidOperationException("this decoder was not created for keyterms");
         if (keyterms.Weight is <= 0 or >= 1)
             throw new ArgumentOutOfRangeException(nameof(keyterms), keyterms.Weight, "the keyterm weight must be between 0 and 1");
+        if (_termsInUse == keyterms.Identity) return;
         if (!File.Exists(keyterms.TermArpaPath))
             throw new DecoderException("the keyterm language model is missing", new FileNotFoundException(null, keyterms.TermArpaPath));
+        _termsInUse = null;
         using var termModel = ReadLanguageModel(_config, keyterms.TermArpaPath, _logMath);
-        SetLanguageModel(_decoder, KeytermSearch, termModel);
-        AddWords(_decoder, keyterms.NewWords);
+        if (_termSet is not null && ngram_model_set_select(_termSet, KeytermModelName) == IntPtr.Zero)
+            throw new DecoderException("the keyterms could not be applied", NativeFailure("ngram_model_set_select", [KeytermModelName]));
+        _wordsAdded += AddWords(_decoder, keyterms.NewWords, allVariants: true).Count;
         var models = _modelsBeneathTerms.Select(m => m with { Weight = m.Weight * (1 - keyterms.Weight) })
-            .Append(new WeightedModel("keyterms", termModel, keyterms.Weight)).ToList();
-        using var interpolated = InterpolateLanguageModels(_config, models);
-        SetLanguageModel(_decoder, KeytermSearch, interpolated);
+            .Append(new WeightedModel(KeytermModelName, termModel, keyterms.Weight)).ToList();
+        var interpolated = InterpolateLanguageModels(_config, models);
+        try
+        {
+            SetLanguageModel(_decoder, KeytermSearch, interpolated);
+        }
+        catch
+        {
+            interpolated.Dispose();
+            throw;
+        }
+        _termSet?.Dispose();
+        _termSet = interpolated;
+        _termsInUse = keyterms.Identity;
     }
 
+    /// <summary>
+    /// Words that requests' keyterms added to this decoder's dictionary, variants counted: they stay
+    /// (pocketsphinx cannot remove a word), each making every later search a little larger, so a
+    /// pool replaces a decoder that has taken in too many (<see cref="DecoderPool"/>).
+    /// </summary>
+    public int KeytermWordsAdded => _wordsAdded;
+
     private const string KeytermSearch = "keyterms";
+    private const string KeytermModelName = "keyterms";
 
     internal static SafeConfigHandle CreateConfig(DecoderSettings settings, bool includeLanguageModel)
     {
@@ -226,23 +259,31 @@ public sealed class SpeechDecoder : IDisposable
         }
     }
 
-    /// <summary>Adds the words the decoder's dictionary lacks (the first pronunciation of each); returns them.</summary>
-    private static List<string> AddWords(SafeDecoderHandle decoder, IEnumerable<Pronunciation> words)
+    /// <summary>
+    /// Adds the words the decoder's dictionary lacks: the first pronunciation of each, or with
+    /// <paramref name="allVariants"/> every one (the second as "word(2)", …); returns the entries added.
+    /// </summary>
+    private static List<string> AddWords(SafeDecoderHandle decoder, IEnumerable<Pronunciation> words, bool allVariants = false)
     {
         var added = new List<string>();
-        foreach (var entry in words)
+        foreach (var variants in words.GroupBy(p => p.Word, StringComparer.Ordinal))
         {
-            var known = ps_lookup_word(decoder, entry.Word);
+            var known = ps_lookup_word(decoder, variants.Key);
             if (known != IntPtr.Zero)
             {
                 ckd_free(known);
                 continue;
             }
-            // update = 0: no search exists yet; the one set next is built with these words.
-            if (ps_add_word(decoder, entry.Word, string.Join(' ', entry.Phones), update: 0) < 0)
-                throw new DecoderException($"the word \"{entry.Word}\" has a pronunciation that the acoustic model cannot use",
-                    NativeFailure("ps_add_word", [entry.Word, string.Join(' ', entry.Phones)]));
-            added.Add(entry.Word);
+            var number = 0;
+            foreach (var entry in allVariants ? variants.DistinctBy(p => string.Join(' ', p.Phones)) : variants.Take(1))
+            {
+                var name = ++number == 1 ? entry.Word : $"{entry.Word}({number})";
+                // update = 0: the search set next is built with these words.
+                if (ps_add_word(decoder, name, string.Join(' ', entry.Phones), update: 0) < 0)
+                    throw new DecoderException($"the word \"{entry.Word}\" has a pronunciation that the acoustic model cannot use",
+                        NativeFailure("ps_add_word", [name, string.Join(' ', entry.Phones)]));
+                added.Add(name);
+            }
         }
         return added;
     }
@@ -382,6 +423,7 @@ public sealed class SpeechDecoder : IDisposable
     {
         _decoder.Dispose();
         // The models and configuration go after the decoder, whose searches used them.
+        _termSet?.Dispose();
         foreach (var model in _modelsBeneathTerms ?? []) model.Model.Dispose();
         _config?.Dispose();
     }

@@ -6,7 +6,8 @@ namespace CustomModels.Speech.Keyterms;
 
 /// <summary>
 /// What became of one keyterm: applied (its words are favoured; <see cref="NewWords"/> are the ones
-/// the recognizer lacked, with the pronunciations given to them) or rejected with the reason.
+/// the recognizer lacked, with every pronunciation given to them, a word's most likely first) or
+/// rejected with the reason.
 /// </summary>
 public sealed record KeytermOutcome(string Term, IReadOnlyList<string> Words, string? RejectedBecause,
     IReadOnlyList<Pronunciation> NewWords)
@@ -88,7 +89,7 @@ public static class KeytermList
             normalized.Where(words => words.All(w => w.Length <= MaxWordLetters)).Select(words => string.Join(' ', words)),
             dictionary, pronouncers, cancellationToken);
         var pronounced = extension.NewWords.GroupBy(p => p.Word, StringComparer.Ordinal)
-            .ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
+            .ToDictionary(g => g.Key, g => g.ToList(), StringComparer.Ordinal);
         var unpronounceable = extension.Unpronounceable.ToHashSet(StringComparer.Ordinal);
 
         var firstWritten = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -106,7 +107,7 @@ public static class KeytermList
                 rejected = $"unpronounceable: no pronunciation could be made for \"{silent}\"";
             if (words.Count > 0) firstWritten.TryAdd(key, terms[i]);
             outcomes.Add(new KeytermOutcome(terms[i], words, rejected,
-                rejected is null ? words.Distinct().Where(pronounced.ContainsKey).Select(w => pronounced[w]).ToList() : []));
+                rejected is null ? words.Distinct().Where(pronounced.ContainsKey).SelectMany(w => pronounced[w]).ToList() : []));
         }
         return outcomes;
     }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Security.Cryptography;
 using System.Text;
 using CustomModels.Speech.LanguageModel;
 using CustomModels.Speech.Lexicon;
@@ -99,14 +100,16 @@ public static class TermLanguageModel
 
 /// <summary>
 /// One request's keyterms: the term model (<see cref="TermLanguageModel"/>, an ARPA file),
-/// pronunciations of the words the recognizer lacks, and the term model's interpolation weight:
-/// P(w|h) = (1 − Weight)·P_model(w|h) + Weight·P_terms(w|h).
+/// pronunciations of the words the recognizer lacks (every variant, a word's most likely first),
+/// and the term model's interpolation weight: P(w|h) = (1 − Weight)·P_model(w|h) + Weight·P_terms(w|h).
+/// <see cref="Identity"/> is the same for two requests exactly when their biases are: a decoder
+/// that already searches with one need not build its search again for the other.
 /// </summary>
-public sealed record KeytermBias(string TermArpaPath, IReadOnlyList<Pronunciation> NewWords, double Weight)
+public sealed record KeytermBias(string TermArpaPath, IReadOnlyList<Pronunciation> NewWords, double Weight, string Identity)
 {
     /// <summary>
     /// The term model's weight when none is given. Chosen on synthesized training-like speech (see
-    /// bench/keyterms-tune), never on the evaluation audio of bench/keyterms.
+    /// `bench/keyterms tune`), never on the evaluation audio of bench/keyterms.
     /// </summary>
     public const double DefaultWeight = 0.1;
 
@@ -116,7 +119,20 @@ public sealed record KeytermBias(string TermArpaPath, IReadOnlyList<Pronunciatio
         var applied = outcomes.Where(o => o.Applied).ToList();
         if (applied.Count == 0) return null;
         TermLanguageModel.WriteArpa(applied.Select(o => o.Words).ToList(), termArpaPath);
-        var newWords = applied.SelectMany(o => o.NewWords).DistinctBy(p => p.Word, StringComparer.Ordinal).ToList();
-        return new KeytermBias(termArpaPath, newWords, weight);
+        // A word's variants, once each, in the order given (most likely first).
+        var newWords = applied.SelectMany(o => o.NewWords).Distinct(PronunciationComparer.Instance).ToList();
+        using var identity = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        identity.AppendData(File.ReadAllBytes(termArpaPath));
+        identity.AppendData(Encoding.UTF8.GetBytes(weight.ToString("R", CultureInfo.InvariantCulture) + "\n"));
+        foreach (var word in newWords) identity.AppendData(Encoding.UTF8.GetBytes(word + "\n"));
+        return new KeytermBias(termArpaPath, newWords, weight, Convert.ToHexStringLower(identity.GetHashAndReset()));
+    }
+
+    sealed class PronunciationComparer : IEqualityComparer<Pronunciation>
+    {
+        public static readonly PronunciationComparer Instance = new();
+        public bool Equals(Pronunciation? x, Pronunciation? y) =>
+            x is not null && y is not null && x.Word == y.Word && x.Phones.SequenceEqual(y.Phones);
+        public int GetHashCode(Pronunciation p) => HashCode.Combine(p.Word, string.Join(' ', p.Phones));
     }
 }

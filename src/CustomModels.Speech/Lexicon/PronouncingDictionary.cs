@@ -72,7 +72,7 @@ public sealed class PronouncingDictionary
     }
 
     /// <summary>"read(2)" is the second pronunciation of "read".</summary>
-    internal static string WithoutAlternateNumber(string word)
+    public static string WithoutAlternateNumber(string word)
     {
         var parenthesis = word.IndexOf('(');
         return parenthesis > 0 && word.EndsWith(')') ? word[..parenthesis] : word;
