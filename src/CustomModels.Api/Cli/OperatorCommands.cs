@@ -19,7 +19,7 @@ public static class OperatorCommands
         var create = new Command("create", "Create an organization; prints its id") { name };
         create.SetAction((parse, ct) => WithDatabase(async db =>
         {
-            var org = await ApiKeys.CreateOrganizationAsync(db, parse.GetValue(name)!, ct);
+            var org = await Core.Access.Organizations.CreateAsync(db, parse.GetValue(name)!, ct);
             Console.WriteLine(org.Id);
         }));
 

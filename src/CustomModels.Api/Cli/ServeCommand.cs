@@ -1,5 +1,6 @@
 using System.CommandLine;
 using CustomModels.Api.Hosting;
+using CustomModels.Core;
 using CustomModels.Core.Data;
 using CustomModels.Core.Storage;
 using CustomModels.Core.Training;
@@ -46,7 +47,7 @@ public static class ServeCommand
             var storage = StorageSettings.FromEnvironment();
             var builder = Host.CreateApplicationBuilder();
             builder.Logging.AddFilter("Microsoft.EntityFrameworkCore", LogLevel.Warning);
-            builder.Services.AddAppDatabase(storage).AddTraining().AddTrainingWorker().AddTranscription().AddTranscriptionWorker();
+            builder.Services.AddAppDatabase(storage).AddCore().AddTraining().AddTrainingWorker().AddTranscription().AddTranscriptionWorker();
             using var host = builder.Build();
             using (var scope = host.Services.CreateScope())
                 await Database.MigrateAsync(scope.ServiceProvider.GetRequiredService<AppDbContext>(), storage, ct);

@@ -3,7 +3,7 @@ using Microsoft.AspNetCore.WebUtilities;
 
 namespace CustomModels.Api.Errors;
 
-/// <summary>The error body of every failed request (API.md "Error body").</summary>
+/// <summary>The error body of every failed request (the one error shape of the API).</summary>
 public sealed record ApiErrorBody(
     string Error,
     string Message,

@@ -3,6 +3,7 @@ using CustomModels.Api.Dashboard;
 using CustomModels.Api.Errors;
 using CustomModels.Api.Models;
 using CustomModels.Api.RateLimits;
+using CustomModels.Core;
 using CustomModels.Core.Access;
 using CustomModels.Core.Data;
 using CustomModels.Core.Models;
@@ -79,7 +80,7 @@ public static class ServiceApp
         builder.Services.AddSingleton(options.Time);
         builder.Services.AddAppDatabase(options.Storage);
         builder.Services.AddSingleton(options.Worker);
-        builder.Services.AddTraining();
+        builder.Services.AddCore().AddTraining();
         builder.Services.AddSingleton(options.Transcription).AddTranscription();
         if (options.RunWorker) builder.Services.AddTrainingWorker().AddTranscriptionWorker();
         builder.Services.AddSingleton(options.Uploads);
@@ -126,7 +127,7 @@ public static class ServiceApp
         await Database.OneAtATimeAsync(db, async () =>
         {
             if (await db.Organizations.AnyAsync()) return;
-            var org = await ApiKeys.CreateOrganizationAsync(db, "default");
+            var org = await Organizations.CreateAsync(db, "default");
             var key = await ApiKeys.CreateKeyAsync(db, org.Id, Scopes.All);
             options.Output.WriteLine($"Created organization 'default' (id {org.Id}) and an API key with all scopes.");
             options.Output.WriteLine("It is shown this once; keep it:");

@@ -5,7 +5,7 @@ using CustomModels.Core.Models;
 namespace CustomModels.Api.Models;
 
 /// <summary>
-/// The model object of API.md. Fields that apply only in some states are omitted, never null;
+/// The model object of the API (the public Scriptix docs and the README). Fields that apply only in some states are omitted, never null;
 /// `description` is always present (null when not set).
 /// </summary>
 public sealed record ModelResponse

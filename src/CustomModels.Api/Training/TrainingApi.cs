@@ -2,6 +2,7 @@ using CustomModels.Api.Auth;
 using CustomModels.Api.Errors;
 using CustomModels.Api.Hosting;
 using CustomModels.Api.Models;
+using CustomModels.Core.Recognition;
 using CustomModels.Core.Data;
 using CustomModels.Core.Models;
 using CustomModels.Core.Storage;

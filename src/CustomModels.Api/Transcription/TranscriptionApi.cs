@@ -5,6 +5,7 @@ using CustomModels.Api.Errors;
 using CustomModels.Api.Models;
 using CustomModels.Api.Training;
 using CustomModels.Core;
+using CustomModels.Core.Recognition;
 using CustomModels.Core.Data;
 using CustomModels.Core.Jobs;
 using CustomModels.Core.Models;

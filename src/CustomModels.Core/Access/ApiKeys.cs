@@ -32,18 +32,6 @@ public static class ApiKeys
 
     public sealed record CreatedKey(ApiKey Row, string Key);
 
-    public static async Task<Organization> CreateOrganizationAsync(AppDbContext db, string name, CancellationToken ct = default)
-    {
-        name = name.Trim();
-        if (name.Length is 0 or > 200) throw new ArgumentException("organization name must be 1 to 200 characters");
-        if (await db.Organizations.AnyAsync(o => o.Name == name, ct))
-            throw new ArgumentException($"an organization named '{name}' already exists");
-        var org = new Organization { Name = name, CreatedAt = TimeProvider.System.UtcNowToSecond() };
-        db.Organizations.Add(org);
-        await db.SaveChangesAsync(ct);
-        return org;
-    }
-
     public static async Task<CreatedKey> CreateKeyAsync(AppDbContext db, long organizationId, IEnumerable<string> scopes,
         int requestsPerMinute = KeyLimits.DefaultRequestsPerMinute, int maxConcurrent = KeyLimits.DefaultMaxConcurrent,
         CancellationToken ct = default)

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using CustomModels.Core.Recognition;
 using CustomModels.Core.Data;
 using CustomModels.Core.Models;
 using CustomModels.Core.Storage;
@@ -21,7 +22,7 @@ public sealed record TrainingResult(string ArtifactDirectory, EvaluationMetrics 
     IReadOnlyList<long> DataIds, int? ComparedVersion, double? ComparedWordErrorRate);
 
 /// <summary>
-/// The training job, stage by stage (DESIGN.md "Training pipeline"):
+/// The training job, stage by stage:
 /// text → lexicon (new words with pronunciations) → domain language model → interpolation weight
 /// → decode the evaluation audio with the base model, the active version (when the model has one)
 /// and the new model → metrics and error analysis → artifact.

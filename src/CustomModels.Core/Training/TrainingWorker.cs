@@ -16,7 +16,7 @@ public sealed record TrainingWorkerOptions
     /// <summary>How long a claim holds without renewal; a dead worker's job is taken over after this.</summary>
     public TimeSpan Lease { get; init; } = TimeSpan.FromSeconds(30);
     public TimeSpan PollInterval { get; init; } = TimeSpan.FromSeconds(1);
-    /// <summary>How often a running training looks whether it was cancelled or its model deleted (API.md: it stops within 5 s).</summary>
+    /// <summary>How often a running training looks whether it was cancelled or its model deleted (README "Cancel": it stops within about a second).</summary>
     public TimeSpan CancelCheckInterval { get; init; } = TimeSpan.FromSeconds(1);
     public int MaxAttempts { get; init; } = 3;
     /// <summary>Trainings one organization may have running at once over all processes (CUSTOMMODELS_ORG_MAX_RUNNING_TRAININGS; 0: no cap).</summary>

@@ -5,7 +5,7 @@ namespace CustomModels.Core.Transcriptions;
 
 public static class TranscriptionServices
 {
-    /// <summary>What the API and the workers share (with AddTraining's storage and recognizers).</summary>
+    /// <summary>What the API and the workers share (beside CoreServices.AddCore).</summary>
     public static IServiceCollection AddTranscription(this IServiceCollection services)
     {
         services.TryAddSingleton(TranscriptionOptions.FromEnvironment());

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using CustomModels.Core.Recognition;
 using CustomModels.Core.Data;
 using CustomModels.Core.Jobs;
 using CustomModels.Core.Models;

@@ -38,7 +38,7 @@ public sealed class ModelVersions(BlobStore blobs, ModelTraining training, TimeP
     public static bool PassesGate(double? newWordErrorRate, double? activeWordErrorRate) =>
         newWordErrorRate is not { } candidate || activeWordErrorRate is not { } active || candidate <= active;
 
-    /// <summary>The status message of a version the gate kept inactive (API.md "Versions").</summary>
+    /// <summary>The status message of a version the gate kept inactive (README "Versions").</summary>
     public static string NotActivatedNote(int version, double newWordErrorRate, int activeVersion, double activeWordErrorRate) =>
         string.Create(CultureInfo.InvariantCulture,
             $"Version {version} was not activated: {ModelRules.Round(newWordErrorRate, 1):0.0}% word error rate against version {activeVersion}'s {ModelRules.Round(activeWordErrorRate, 1):0.0}% on the same audio");

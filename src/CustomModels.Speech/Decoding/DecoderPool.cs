@@ -75,12 +75,6 @@ public sealed class DecoderPool : IDisposable
             return decoder.DecodeFileAsync(audioPath, cancellationToken, progress);
         }, cancellationToken);
 
-    /// <summary>Decodes 16 kHz mono 16-bit little-endian PCM.</summary>
-    public Task<Transcript> DecodeAsync(Stream pcm, CancellationToken cancellationToken = default) =>
-        UseDecoderAsync(decoder => decoder.IsForKeyterms
-            ? throw new InvalidOperationException("a decoder for keyterms cannot serve a request without keyterms")
-            : decoder.DecodeAsync(pcm, cancellationToken), cancellationToken);
-
     private async Task<Transcript> UseDecoderAsync(Func<SpeechDecoder, Task<Transcript>> decode,
         CancellationToken cancellationToken)
     {

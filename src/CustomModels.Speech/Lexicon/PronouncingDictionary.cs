@@ -18,8 +18,6 @@ public sealed class PronouncingDictionary
 
     private PronouncingDictionary(Dictionary<string, List<Pronunciation>> byWord) => _byWord = byWord;
 
-    public static string DebianBaseDictionaryPath => "/usr/share/pocketsphinx/model/en-us/cmudict-en-us.dict";
-
     public int WordCount => _byWord.Count;
 
     /// <summary>Every pronunciation, the first of each word before its alternates.</summary>

@@ -98,7 +98,7 @@ public sealed class ServiceProcess : IDisposable
         var storage = StorageSettings.Create(dataDirectory, null);
         await using var db = Database.Open(storage);
         await Database.MigrateAsync(db, storage);
-        var org = await ApiKeys.CreateOrganizationAsync(db, "org-" + Guid.NewGuid().ToString("N"));
+        var org = await Organizations.CreateAsync(db, "org-" + Guid.NewGuid().ToString("N"));
         return (await ApiKeys.CreateKeyAsync(db, org.Id, Scopes.All, 0, 0)).Key;
     }
 

@@ -88,7 +88,7 @@ public sealed class TestService : IAsyncDisposable
     {
         using var scope = app.Services.CreateScope();
         var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
-        var org = await ApiKeys.CreateOrganizationAsync(db, "org-" + Guid.NewGuid().ToString("N"));
+        var org = await Organizations.CreateAsync(db, "org-" + Guid.NewGuid().ToString("N"));
         var key = await ApiKeys.CreateKeyAsync(db, org.Id, scopes ?? Scopes.All, requestsPerMinute, maxConcurrent);
         return new TestOrganization(this, org, key.Key, key.Row.Id);
     }

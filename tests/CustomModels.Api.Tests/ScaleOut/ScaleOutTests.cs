@@ -75,7 +75,7 @@ public sealed class ScaleOutTests : IAsyncLifetime
         const int perMinute = 12;
         await using (var db = Database.Open(storage))
         {
-            var org = await ApiKeys.CreateOrganizationAsync(db, "scale-out");
+            var org = await Organizations.CreateAsync(db, "scale-out");
             jobsKey = (await ApiKeys.CreateKeyAsync(db, org.Id, Scopes.All, 0, 0)).Key;
             limitedKey = (await ApiKeys.CreateKeyAsync(db, org.Id, [Scopes.ModelsRead], perMinute, 0)).Key;
         }

@@ -42,7 +42,7 @@ public sealed class TestDatabase : IAsyncDisposable
     {
         await using var db = Open();
         var now = DateTime.UtcNow;
-        var org = await ApiKeys.CreateOrganizationAsync(db, "org-" + Guid.NewGuid().ToString("N"));
+        var org = await Organizations.CreateAsync(db, "org-" + Guid.NewGuid().ToString("N"));
         var model = new CustomModel
         {
             OrganizationId = org.Id, Name = "model", Language = language, BaseModel = "general", CreatedAt = now, UpdatedAt = now,

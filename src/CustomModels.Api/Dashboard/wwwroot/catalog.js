@@ -1,4 +1,4 @@
-// What the API accepts at create and reports as a status (API.md, "The model object").
+// What the API accepts at create and reports as a status (the model object of the API).
 export const LANGUAGES = ['en', 'nl', 'fr', 'de', 'es', 'it', 'pt', 'pl', 'cs', 'da', 'fi', 'el', 'hu', 'no', 'ro', 'sk', 'sv',
   'ar', 'he', 'tr', 'fa', 'zh', 'ja', 'ko', 'hi', 'th', 'id', 'vi', 'ru', 'uk', 'ms', 'ta', 'te'];
 export const BASE_MODELS = ['general', 'medical', 'legal', 'technical'];

@@ -2,7 +2,7 @@ using CustomModels.Core.Data;
 using CustomModels.Speech.Decoding;
 using CustomModels.Speech.Settings;
 
-namespace CustomModels.Core.Training;
+namespace CustomModels.Core.Recognition;
 
 /// <summary>
 /// Which languages can be trained and transcribed: those with a pocketsphinx recognizer installed.

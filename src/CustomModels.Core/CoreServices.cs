@@ -1,0 +1,29 @@
+using CustomModels.Core.Jobs;
+using CustomModels.Core.Models;
+using CustomModels.Core.Recognition;
+using CustomModels.Core.Storage;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace CustomModels.Core;
+
+public static class CoreServices
+{
+    /// <summary>
+    /// What every API and worker process runs on, whatever else it does: the clock, the data folder
+    /// and the sweeper of its abandoned temporary files, the models' deletion and the renderer of
+    /// their list entries, the installed recognizers and the job runner.
+    /// </summary>
+    public static IServiceCollection AddCore(this IServiceCollection services)
+    {
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<BlobStore>();
+        services.TryAddSingleton(TempSweeper.Options.FromEnvironment());
+        services.AddHostedService<TempSweeper>();
+        services.AddSingleton<ModelDeletion>();
+        services.AddHostedService<ListedJsonRenderer>();
+        services.AddSingleton<Recognizers>();
+        services.AddSingleton<JobRunner>();
+        return services;
+    }
+}
