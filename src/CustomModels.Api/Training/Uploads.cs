@@ -1,3 +1,4 @@
+using System.Text;
 using CustomModels.Api.Errors;
 using CustomModels.Core.Storage;
 using CustomModels.Speech.Settings;
@@ -159,11 +160,19 @@ public sealed class UploadReader(BlobStore blobs, UploadLimits limits, UploadPar
         return new UploadedFile(path, Label(fileName), total);
     }
 
-    /// <summary>A client's file name as a label: no control characters, at most 255 characters.</summary>
+    /// <summary>
+    /// A client's file name as a label: no control characters, a lone surrogate replaced by U+FFFD,
+    /// at most 255 UTF-16 characters, cut between characters, never inside a surrogate pair (half
+    /// of one is not text: PostgreSQL refuses it).
+    /// </summary>
     public static string Label(string? name)
     {
-        var clean = new string((name ?? "").Where(c => !char.IsControl(c)).ToArray()).Trim();
-        return clean.Length == 0 ? "unnamed" : clean.Length > 255 ? clean[..255] : clean;
+        var clean = new StringBuilder();
+        foreach (var rune in (name ?? "").EnumerateRunes())
+            if (!Rune.IsControl(rune)) clean.Append(rune.ToString());
+        var text = clean.ToString().Trim();
+        if (text.Length > 255) text = text[..(char.IsHighSurrogate(text[254]) ? 254 : 255)].TrimEnd();
+        return text.Length == 0 ? "unnamed" : text;
     }
 
     /// <summary>Deletes every temporary file that was not published.</summary>

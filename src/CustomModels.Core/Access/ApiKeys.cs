@@ -89,12 +89,20 @@ public static class ApiKeys
 
     sealed record KeyRow(long Id, long OrganizationId, byte[] SecretHash, bool Revoked, string Scopes, int RequestsPerMinute, int MaxConcurrent);
 
-    /// <summary>Revokes by numeric id, by prefix, or by the whole key. Returns the revoked row, or null if none matched.</summary>
+    /// <summary>
+    /// Revokes by numeric id, by prefix (bare, or as `keys list` prints it: cmk_ and the prefix), or
+    /// by the whole key. Returns the revoked row, or null if none matched.
+    /// </summary>
     public static async Task<ApiKey?> RevokeAsync(AppDbContext db, string idPrefixOrKey, CancellationToken ct = default)
     {
         ApiKey? row;
         if (long.TryParse(idPrefixOrKey, out var id))
             row = await db.ApiKeys.FirstOrDefaultAsync(k => k.Id == id, ct);
+        else if (idPrefixOrKey.StartsWith(KeyStart, StringComparison.Ordinal) && idPrefixOrKey.Length == KeyStart.Length + PrefixLength)
+        {
+            var listed = idPrefixOrKey[KeyStart.Length..];
+            row = await db.ApiKeys.FirstOrDefaultAsync(k => k.Prefix == listed, ct);
+        }
         else
         {
             var prefix = PrefixOf(idPrefixOrKey) ?? idPrefixOrKey;

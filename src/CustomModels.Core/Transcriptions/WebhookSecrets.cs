@@ -50,11 +50,15 @@ public sealed class WebhookSecrets(BlobStore blobs)
         if (!File.Exists(path))
         {
             // Written whole under a temporary name, then moved without overwriting: when two
-            // processes start at once, the first key in place wins and both read it.
-            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            // processes start at once, the first key in place wins and both read it. The folder
+            // and the file are the service user's alone from the moment they exist (never created
+            // with the umask's mode and narrowed afterwards, which leaves a moment to open them).
+            if (OperatingSystem.IsWindows()) throw new PlatformNotSupportedException("the service runs on Linux (file modes keep the key private)");
+            var owner = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!, owner | UnixFileMode.UserExecute);
             var temp = path + "." + Guid.NewGuid().ToString("N");
-            File.WriteAllBytes(temp, RandomNumberGenerator.GetBytes(32));
-            if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(temp, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            using (var file = new FileStream(temp, new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = owner }))
+                file.Write(RandomNumberGenerator.GetBytes(32));
             try { File.Move(temp, path, overwrite: false); }
             catch (IOException) { File.Delete(temp); }
         }

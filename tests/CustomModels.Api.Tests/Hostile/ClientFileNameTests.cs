@@ -68,6 +68,24 @@ public sealed partial class ClientFileNameTests(SqliteService fixture) : IClassF
             e => !Guid.TryParseExact(Path.GetFileName(e), "N", out _));
     }
 
+    [Fact]
+    public async Task A_long_name_cut_at_255_characters_never_splits_a_character_and_is_kept_on_postgres()
+    {
+        await using var postgres = await TestService.StartAsync(DatabaseKind.Postgres, o => o with { RunWorker = false });
+        var client = (await postgres.CreateOrganizationAsync()).Client();
+        var id = (long)(await client.CreateModelAsync())["id"]!;
+        // The 255th and 256th UTF-16 characters are one emoji (a surrogate pair): half of it is not text.
+        var name = new string('a', 254) + "\U0001F600" + ".txt";
+        var body = Multipart(("type", null, Encoding.UTF8.GetBytes("train")),
+            ("transcript_file", $"filename*=UTF-8''{HostileGen.Encode(name)}", Encoding.UTF8.GetBytes("the patient is stable")));
+        var content = new ByteArrayContent(body);
+        content.Headers.ContentType = MediaTypeHeaderValue.Parse("multipart/form-data; boundary=xyzzy");
+        var upload = await (await client.PutAsync($"{HostileGen.ModelsPath}/{id}/data", content)).AssertOkAsync();
+        Assert.Equal(new string('a', 254), (string?)upload["transcript_filename"]);
+        var listed = await (await client.GetAsync($"{HostileGen.ModelsPath}/{id}/data")).AssertOkAsync();
+        Assert.Equal(new string('a', 254), (string?)listed["result"]![0]!["transcript_filename"]);
+    }
+
     static byte[] Multipart(params (string Name, string? FileName, byte[] Content)[] parts)
     {
         var body = new MemoryStream();

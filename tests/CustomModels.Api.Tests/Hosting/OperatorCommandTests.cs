@@ -59,6 +59,22 @@ public sealed class OperatorCommandTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_key_is_revoked_by_the_prefix_that_keys_list_prints()
+    {
+        Assert.Equal(0, (await RunAsync("orgs", "create", "acme")).Exit);
+        var created = await RunAsync("keys", "create", "--org", "acme", "--scopes", "custom_models:read");
+        var key = created.Out.TrimEnd().Split('\n').Last().Trim();
+        var listed = await RunAsync("keys", "list", "--org", "acme");
+        var row = listed.Out.TrimEnd().Split('\n').Last().Split('\t');
+        Assert.StartsWith("cmk_", row[1]);
+        Assert.StartsWith(row[1] + "_", key);
+
+        var revoked = await RunAsync("keys", "revoke", row[1]);
+        Assert.True(revoked.Exit == 0, revoked.Err);
+        Assert.NotEqual("-", (await RunAsync("keys", "list", "--org", "acme")).Out.TrimEnd().Split('\n').Last().Split('\t')[6]);
+    }
+
+    [Fact]
     public async Task Bad_arguments_are_a_message_and_a_nonzero_exit()
     {
         Assert.Equal(2, (await RunAsync("keys", "create", "--org", "nobody", "--scopes", "custom_models:read")).Exit);
