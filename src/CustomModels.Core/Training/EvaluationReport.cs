@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using CustomModels.Speech.Decoding;
 using CustomModels.Speech.Scoring;
 
 namespace CustomModels.Core.Training;
@@ -32,7 +33,9 @@ public sealed record EvaluationReport(
     /// <summary>The most frequent reference → hypothesis substitutions of the custom model, at most <see cref="ConfusionsShown"/>.</summary>
     IReadOnlyList<Confusion>? Confusions,
     /// <summary>custom − base, and new − previous active version when there was one: WER differences with their bootstrap intervals.</summary>
-    IReadOnlyList<Comparison>? Comparisons)
+    IReadOnlyList<Comparison>? Comparisons,
+    /// <summary>How the decoder's settings were chosen on the development split (null in reports written before tuning existed).</summary>
+    DecoderTuningReport? Tuning = null)
 {
     public const int ConfusionsShown = 50;
 
@@ -46,6 +49,16 @@ public sealed record EvaluationReport(
 }
 
 public sealed record WeightPerplexity(double Weight, double Perplexity);
+
+/// <summary>
+/// The development split (training pairs held out of what is tuned; never evaluation pairs) and
+/// every setting tried on it with its word error rate. Without a split, <see cref="Note"/> says
+/// why, nothing is tried, and the decoder's defaults (with the perplexity-chosen interpolation
+/// weight) are used.
+/// </summary>
+/// <param name="Decodes">Development files decoded (one decode per file and interpolation weight; language weights and penalties rescore its lattices).</param>
+public sealed record DecoderTuningReport(int DevelopmentPairs, IReadOnlyList<long> DevelopmentDataIds, string? Note,
+    TuningCandidate? Chosen, int Decodes, IReadOnlyList<TuningCandidate> Candidates);
 
 /// <param name="HeldOutPerplexity">Perplexity of the interpolated model on held-out training text at the chosen weight.</param>
 /// <param name="TestTextPerplexity">Perplexity of the domain model on uploaded test text, when there is some.</param>

@@ -56,7 +56,9 @@ public sealed class TrainingPipeline(BlobStore blobs, Recognizers recognizers, P
         var evaluation = split.Evaluation.ToList();
         var evaluationSource = split.EvaluationSource;
         var testTexts = split.TestTexts;
-        var training = split.TrainingPairs.Concat(split.TrainingTexts).OrderBy(d => d.Id).ToList();
+        // The development pairs' transcripts go last, so that the text before them is the text a
+        // model for tuning may see (see step 5).
+        var training = split.FittingPairs.Concat(split.TrainingTexts).OrderBy(d => d.Id).Concat(split.Development).ToList();
 
         var artifact = Path.Combine(workDirectory, "artifact");
         Directory.CreateDirectory(artifact);
@@ -65,7 +67,7 @@ public sealed class TrainingPipeline(BlobStore blobs, Recognizers recognizers, P
         // 1. Text: the training transcripts streamed into one file of normalized sentences (the
         // same normalization as scoring), never held whole; the distinct words counted on the way.
         var textPath = Path.Combine(workDirectory, "text.txt");
-        long sentences;
+        long sentences, sentencesBeforeDevelopment = 0;
         IReadOnlyList<string> distinctWords;
         using (var corpus = new NormalizedCorpus(textPath))
         {
@@ -75,6 +77,7 @@ public sealed class TrainingPipeline(BlobStore blobs, Recognizers recognizers, P
             {
                 foreach (var data in training)
                 {
+                    if (data == split.Development.FirstOrDefault()) sentencesBeforeDevelopment = corpus.Sentences;
                     var bytes = TranscriptBytes(data);
                     AppendTranscript(corpus, data, "Training", f => report((doneBytes + f * bytes) / totalBytes), ct);
                     doneBytes += bytes;
@@ -82,6 +85,7 @@ public sealed class TrainingPipeline(BlobStore blobs, Recognizers recognizers, P
             }, 0, 10, progress, ct);
             if (corpus.Words == 0) throw new TrainingFailure("Training text has no words after normalization");
             sentences = corpus.Sentences;
+            if (split.Development.Count == 0) sentencesBeforeDevelopment = sentences;
             distinctWords = corpus.DistinctWords();
         }
         stages.End("text");
@@ -142,28 +146,69 @@ public sealed class TrainingPipeline(BlobStore blobs, Recognizers recognizers, P
             return InterpolationWeight.ChooseByCrossValidation(settings, lines, Order, ct: ct);
         }, 40, 50, progress, ct);
         var weight = choice?.Weight ?? 0.5;
-        await File.WriteAllTextAsync(Path.Combine(artifact, ModelFile),
-            JsonSerializer.Serialize(new TrainedModelFile(model.Language, Order, weight), EvaluationReport.Json), ct);
         stages.End("interpolation_weight");
         await progress(50);
 
-        // 5–6. Decode the evaluation audio with the base model, the active version and the new model.
+        // 5. Tuning: the interpolation weight, language weight and word insertion penalty with the
+        // lowest word error rate on the development pairs, decoded with a domain model that has not
+        // seen their transcripts: for a small text one estimated without them (they are its last
+        // sentences), for a large one the model of step 3 (a few sentences among more than
+        // HeldOutSentences, which that model was also estimated without when held out).
+        TuningResult? tuning = null;
+        if (split.Development.Count > 0)
+        {
+            var development = split.Development.Select(d => (blobs.FullPath(d.AudioBlob!), string.Join(' ', ReadTranscript(d, "Training")))).ToList();
+            tuning = await StageAsync(report =>
+            {
+                var tuningArpaPath = arpaPath;
+                var tuningDictionaryPath = Path.Combine(artifact, DictionaryFile);
+                if (heldOutPath is null)
+                {
+                    // The words only the development transcripts use are left out of its dictionary
+                    // too: to it they are what words never seen in training are to the trained model.
+                    tuningArpaPath = Path.Combine(workDirectory, "tuning.arpa");
+                    tuningDictionaryPath = Path.Combine(workDirectory, "tuning.dict");
+                    var seen = TranscriptNormalizer.ReadLines(textPath).Take((int)sentencesBeforeDevelopment).ToList();
+                    if (seen.Count == 0) return null; // every sentence is a development one: nothing to tune with
+                    ArpaWriter.Write(KneserNeyEstimator.Estimate(seen, Order).Model, tuningArpaPath);
+                    var seenWords = seen.SelectMany(TranscriptNormalizer.Words).ToHashSet(StringComparer.OrdinalIgnoreCase);
+                    PronouncingDictionary.Write(tuningDictionaryPath, extension.NewWords.Where(p => seenWords.Contains(p.Word)));
+                }
+                try
+                {
+                    return DevelopmentTuning.TuneAsync(settings, tuningArpaPath, tuningDictionaryPath, weight,
+                        development, DecodersPerModel, report, ct).GetAwaiter().GetResult();
+                }
+                catch (AudioDecodeException)
+                {
+                    throw new TrainingFailure("Training audio of the development split could not be decoded");
+                }
+            }, 50, 60, progress, ct);
+            if (tuning is not null) weight = tuning.Chosen.InterpolationWeight;
+        }
+        var languageWeights = tuning?.LanguageWeights;
+        await File.WriteAllTextAsync(Path.Combine(artifact, ModelFile),
+            JsonSerializer.Serialize(new TrainedModelFile(model.Language, Order, weight, languageWeights?.LanguageWeight,
+                languageWeights?.WordInsertionPenalty), EvaluationReport.Json), ct);
+        stages.End("tuning");
+
+        // 6–7. Decode the evaluation audio with the base model, the active version and the new model.
         var references = evaluation.ToDictionary(d => d.Id, d => string.Join(' ', ReadTranscript(d, "Test")));
-        var baseHypotheses = await DecodeAllAsync(DecoderPool.ForBaseModel(settings, DecodersPerModel), evaluation, 50, 65, progress, ct);
+        var baseHypotheses = await DecodeAllAsync(DecoderPool.ForBaseModel(settings, DecodersPerModel), evaluation, 60, 70, progress, ct);
         stages.End("decode_base");
         var comparedVersion = evaluation.Count > 0 ? model.ActiveVersion : null;
         Dictionary<long, string>? activeHypotheses = null;
         if (comparedVersion is not null && model.ArtifactName is { } activeArtifact)
         {
             var active = LoadArtifact(blobs.FullPath(BlobStore.ArtifactFolder(modelId, activeArtifact)));
-            activeHypotheses = await DecodeAllAsync(DecoderPool.ForCustomModel(settings, active, DecodersPerModel), evaluation, 65, 80, progress, ct);
+            activeHypotheses = await DecodeAllAsync(DecoderPool.ForCustomModel(settings, active, DecodersPerModel), evaluation, 70, 80, progress, ct);
             stages.End("decode_active");
         }
-        var custom = new CustomLanguageModel(arpaPath, Path.Combine(artifact, DictionaryFile), weight);
+        var custom = new CustomLanguageModel(arpaPath, Path.Combine(artifact, DictionaryFile), weight, languageWeights);
         var customHypotheses = await DecodeAllAsync(DecoderPool.ForCustomModel(settings, custom, DecodersPerModel), evaluation, 80, 95, progress, ct);
         stages.End("decode_custom");
 
-        // 7. Metrics and error analysis, by alignment of normalized words and characters.
+        // 8. Metrics and error analysis, by alignment of normalized words and characters.
         var scored = evaluation.Select(d => new ScoredUtterance(d, TranscriptNormalizer.Normalize(references[d.Id]),
             ErrorRate.Words(references[d.Id], baseHypotheses[d.Id]), ErrorRate.Words(references[d.Id], customHypotheses[d.Id]),
             activeHypotheses is null ? null : ErrorRate.Words(references[d.Id], activeHypotheses[d.Id]))).ToList();
@@ -200,7 +245,10 @@ public sealed class TrainingPipeline(BlobStore blobs, Recognizers recognizers, P
                 choice?.Candidates.FirstOrDefault(c => c.Weight == weight)?.Perplexity is { } p ? Math.Round(p, 3) : null,
                 languageModel.TestTextPerplexity is { } t ? Math.Round(t, 3) : null),
             newWords, extension.Unpronounceable, metrics, stages.Seconds, utterances,
-            activeHypotheses is null ? null : comparedVersion, customTable.Words(), customTable.Confusions(EvaluationReport.ConfusionsShown), comparisons);
+            activeHypotheses is null ? null : comparedVersion, customTable.Words(), customTable.Confusions(EvaluationReport.ConfusionsShown), comparisons,
+            new DecoderTuningReport(split.Development.Count, split.Development.Select(d => d.Id).ToList(),
+                tuning is null ? split.DevelopmentNote ?? "no training text outside the development pairs; the decoder's default settings are used" : null,
+                tuning?.Chosen, tuning?.Decodes ?? 0, tuning?.Candidates ?? []));
         await File.WriteAllTextAsync(Path.Combine(artifact, EvaluationFile), JsonSerializer.Serialize(report, EvaluationReport.Json), ct);
         return new TrainingResult(artifact, metrics, evaluationSource, dataSets.Select(d => d.Id).ToList(),
             activeHypotheses is null ? null : comparedVersion, comparedWordErrorRate);
@@ -211,7 +259,8 @@ public sealed class TrainingPipeline(BlobStore blobs, Recognizers recognizers, P
     {
         var file = JsonSerializer.Deserialize<TrainedModelFile>(File.ReadAllText(Path.Combine(artifactFolder, ModelFile)), EvaluationReport.Json)
             ?? throw new DecoderException("the custom model's settings are missing");
-        return new CustomLanguageModel(Path.Combine(artifactFolder, ArpaFile), Path.Combine(artifactFolder, DictionaryFile), file.InterpolationWeight);
+        return new CustomLanguageModel(Path.Combine(artifactFolder, ArpaFile), Path.Combine(artifactFolder, DictionaryFile), file.InterpolationWeight,
+            file.LanguageWeight is { } lw && file.WordInsertionPenalty is { } wip ? new LanguageWeights(lw, wip) : null);
     }
 
     sealed record ScoredUtterance(TrainingDataSet Data, string Reference, UtteranceErrors Base, UtteranceErrors Custom, UtteranceErrors? Active);
@@ -363,5 +412,10 @@ sealed class StageTimer
     }
 }
 
-/// <summary>model.json of an artifact: what a decoder needs besides the ARPA and dictionary files.</summary>
-public sealed record TrainedModelFile(string Language, int Order, double InterpolationWeight);
+/// <summary>
+/// model.json of an artifact: what a decoder needs besides the ARPA and dictionary files. The
+/// language weight and insertion penalty are those tuned on development audio; without them
+/// (no development split, or a model trained before tuning existed) the decoder's defaults.
+/// </summary>
+public sealed record TrainedModelFile(string Language, int Order, double InterpolationWeight,
+    double? LanguageWeight = null, double? WordInsertionPenalty = null);

@@ -75,7 +75,12 @@ public sealed class DecoderPool : IDisposable
             return decoder.DecodeFileAsync(audioPath, cancellationToken, progress);
         }, cancellationToken);
 
-    private async Task<Transcript> UseDecoderAsync(Func<SpeechDecoder, Task<Transcript>> decode,
+    /// <summary>Decodes an audio file once and gives its words at each of <paramref name="candidates"/> (<see cref="SpeechDecoder.DecodeFileRescoredAsync"/>).</summary>
+    public Task<IReadOnlyList<string>> DecodeFileRescoredAsync(string audioPath, IReadOnlyList<LanguageWeights> candidates,
+        CancellationToken cancellationToken = default) =>
+        UseDecoderAsync(decoder => decoder.DecodeFileRescoredAsync(audioPath, candidates, cancellationToken), cancellationToken);
+
+    private async Task<T> UseDecoderAsync<T>(Func<SpeechDecoder, Task<T>> decode,
         CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);

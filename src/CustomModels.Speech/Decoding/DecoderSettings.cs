@@ -35,6 +35,19 @@ public sealed record DecoderSettings
 
     public static DecoderSettings Default { get; } = new();
 
+    /// <summary>The language weights in effect: those of <see cref="Parameters"/>, or pocketsphinx's defaults.</summary>
+    public LanguageWeights Weights => new(
+        Parameters.TryGetValue("-lw", out var lw) ? double.Parse(lw, System.Globalization.CultureInfo.InvariantCulture) : LanguageWeights.Default.LanguageWeight,
+        Parameters.TryGetValue("-wip", out var wip) ? double.Parse(wip, System.Globalization.CultureInfo.InvariantCulture) : LanguageWeights.Default.WordInsertionPenalty);
+
+    /// <summary>These settings with <paramref name="weights"/> (all three passes' language weights and the word insertion penalty).</summary>
+    public DecoderSettings With(LanguageWeights weights)
+    {
+        var parameters = new Dictionary<string, string>(Parameters);
+        foreach (var (name, value) in weights.ToPocketSphinxParameters()) parameters[name] = value;
+        return this with { Parameters = parameters };
+    }
+
     /// <summary>The command-line form of these settings, for pocketsphinx_batch and for the decoder.</summary>
     public IReadOnlyList<string> ToPocketSphinxArguments()
     {
@@ -48,5 +61,28 @@ public sealed record DecoderSettings
             arguments.Add(value);
         }
         return arguments;
+    }
+}
+
+/// <summary>
+/// How much the language model counts against the acoustic model, and what each word costs:
+/// pocketsphinx's <c>-lw</c> (the first pass's language weight; the second and third passes'
+/// <c>-fwdflatlw</c> and <c>-bestpathlw</c> keep their default ratios to it, 8.5 and 9.5 to 6.5)
+/// and <c>-wip</c>. A trained model may carry its own, chosen on development audio.
+/// </summary>
+public sealed record LanguageWeights(double LanguageWeight, double WordInsertionPenalty)
+{
+    public static LanguageWeights Default { get; } = new(6.5, 0.65);
+
+    /// <summary>-fwdflatlw / -lw and -bestpathlw / -lw of pocketsphinx's defaults.</summary>
+    public const double FlatPassRatio = 8.5 / 6.5, BestPathRatio = 9.5 / 6.5;
+
+    public IEnumerable<(string Name, string Value)> ToPocketSphinxParameters()
+    {
+        static string Text(double value) => Math.Round(value, 4).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        yield return ("-lw", Text(LanguageWeight));
+        yield return ("-fwdflatlw", Text(LanguageWeight * FlatPassRatio));
+        yield return ("-bestpathlw", Text(LanguageWeight * BestPathRatio));
+        yield return ("-wip", Text(WordInsertionPenalty));
     }
 }

@@ -159,6 +159,26 @@ internal static partial class PocketSphinxNative
 
     [LibraryImport(PocketSphinx)]
     internal static partial void ps_seg_free(IntPtr segment);
+
+    /// <summary>The n-gram model (set) of a search, borrowed: the search keeps it; NULL for another kind of search.</summary>
+    [LibraryImport(PocketSphinx, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial IntPtr ps_get_lm(SafeDecoderHandle decoder, string name);
+
+    /// <summary>Sets the language weight and word insertion penalty a model (or every model of a set) scores with.</summary>
+    [LibraryImport(SphinxBase)]
+    internal static partial int ngram_model_apply_weights(IntPtr model, float languageWeight, float wordInsertionPenalty);
+
+    /// <summary>The word lattice of the last utterance, owned by the decoder (freed by the next utterance).</summary>
+    [LibraryImport(PocketSphinx)]
+    internal static partial IntPtr ps_get_lattice(SafeDecoderHandle decoder);
+
+    /// <summary>The best path through the lattice, its language scores from <paramref name="lmSet"/> times <paramref name="languageWeightFactor"/>.</summary>
+    [LibraryImport(PocketSphinx)]
+    internal static partial IntPtr ps_lattice_bestpath(IntPtr lattice, IntPtr lmSet, float languageWeightFactor, float acousticScale);
+
+    /// <summary>The words of a best path (fillers left out), owned by the lattice.</summary>
+    [LibraryImport(PocketSphinx)]
+    internal static partial IntPtr ps_lattice_hyp(IntPtr lattice, IntPtr link);
 }
 
 /// <summary>A cmd_ln_t configuration; pocketsphinx retains its own reference when it uses one.</summary>

@@ -32,11 +32,17 @@ public sealed class SpeechDecoder : IDisposable
     private SafeNgramModelHandle? _termSet;
     private string? _termsInUse;
     private int _wordsAdded;
+    // The search that decodes (its language model set is what a lattice is rescored with) and the
+    // weights it was built with.
+    private readonly string _searchName;
+    private readonly LanguageWeights _weights;
 
-    private SpeechDecoder(SafeDecoderHandle decoder, DecoderSettings settings, SafeConfigHandle? config = null,
+    private SpeechDecoder(SafeDecoderHandle decoder, DecoderSettings settings, string searchName, SafeConfigHandle? config = null,
         List<WeightedModel>? modelsBeneathTerms = null)
     {
         _decoder = decoder;
+        _searchName = searchName;
+        _weights = settings.Weights;
         _logMath = ps_get_logmath(decoder);
         _framesPerSecond = settings.Parameters.TryGetValue("-frate", out var frate) ? double.Parse(frate) : 100;
         // At least one block read, so that every full buffer holds a block to cut.
@@ -83,6 +89,7 @@ public sealed class SpeechDecoder : IDisposable
 
     private static SpeechDecoder CreateLocked(DecoderSettings settings, CustomLanguageModel? custom, bool forKeyterms)
     {
+        if (custom?.LanguageWeights is { } languageWeights) settings = settings.With(languageWeights);
         if (custom is not null && custom.Weight is <= 0 or >= 1)
             throw new ArgumentOutOfRangeException(nameof(custom), custom.Weight, "the interpolation weight must be between 0 and 1");
         foreach (var (what, path) in new[] {
@@ -128,18 +135,16 @@ public sealed class SpeechDecoder : IDisposable
             if (forKeyterms)
             {
                 kept = true;
-                return new SpeechDecoder(decoder, settings, config, models);
+                return new SpeechDecoder(decoder, settings, KeytermSearch, config, models);
             }
             if (models.Count == 1)
             {
                 SetLanguageModel(decoder, "base", models[0].Model);
+                return new SpeechDecoder(decoder, settings, "base");
             }
-            else
-            {
-                using var interpolated = InterpolateLanguageModels(config, models);
-                SetLanguageModel(decoder, "custom", interpolated);
-            }
-            return new SpeechDecoder(decoder, settings);
+            using var interpolated = InterpolateLanguageModels(config, models);
+            SetLanguageModel(decoder, "custom", interpolated);
+            return new SpeechDecoder(decoder, settings, "custom");
         }
         catch
         {
@@ -315,14 +320,36 @@ public sealed class SpeechDecoder : IDisposable
     }
 
     /// <summary>
+    /// Decodes an audio file once and gives, for each of <paramref name="candidates"/>, the words the
+    /// decoder's last pass finds with those weights: the same word lattice of each utterance
+    /// searched again for its best path with the language model scored at that language weight and
+    /// word insertion penalty. The search's first passes are not redone, so a candidate far from the
+    /// decoder's own weights sees only the words those passes kept; at the decoder's own weights the
+    /// words are exactly the decode's. Tuning thus costs one decode per language model, not per weight.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> DecodeFileRescoredAsync(string audioPath, IReadOnlyList<LanguageWeights> candidates,
+        CancellationToken cancellationToken = default)
+    {
+        if (IsForKeyterms) throw new InvalidOperationException("a decoder for keyterms cannot rescore");
+        var rescored = candidates.Select(_ => new List<string>()).ToList();
+        await using var audio = await PcmAudioStream.OpenAsync(audioPath, cancellationToken);
+        await DecodeAsync(audio.Pcm, cancellationToken, null, (candidates, rescored));
+        await audio.CompleteAsync(cancellationToken);
+        return rescored.Select(words => string.Join(' ', words)).ToList();
+    }
+
+    /// <summary>
     /// Decodes 16 kHz mono 16-bit little-endian PCM read in blocks from <paramref name="pcm"/>.
     /// Memory holds at most one utterance (<see cref="DecoderSettings.MaxUtteranceSeconds"/>): the
     /// blocks are read straight into a pooled utterance buffer, which pocketsphinx reads in place.
     /// Cancellation is seen before every block. <paramref name="progress"/> is told the seconds
     /// decoded after each utterance, so long audio shows real progress.
     /// </summary>
-    public async Task<Transcript> DecodeAsync(Stream pcm, CancellationToken cancellationToken = default,
-        IProgress<double>? progress = null)
+    public Task<Transcript> DecodeAsync(Stream pcm, CancellationToken cancellationToken = default,
+        IProgress<double>? progress = null) => DecodeAsync(pcm, cancellationToken, progress, rescoring: null);
+
+    private async Task<Transcript> DecodeAsync(Stream pcm, CancellationToken cancellationToken, IProgress<double>? progress,
+        (IReadOnlyList<LanguageWeights> Candidates, List<List<string>> Texts)? rescoring)
     {
         var capacity = _maxUtteranceSamples * BytesPerSample;
         var buffer = ArrayPool<byte>.Shared.Rent(capacity);
@@ -347,6 +374,7 @@ public sealed class SpeechDecoder : IDisposable
                 var cut = Math.Min(QuietestPoint(samples[half..]) + half, _maxUtteranceSamples);
                 cancellationToken.ThrowIfCancellationRequested();
                 DecodeUtterance(samples[..cut], utteranceStartSample, text, words);
+                if (rescoring is { } r) Rescore(r.Candidates, r.Texts);
                 buffer.AsSpan(cut * BytesPerSample, buffered - cut * BytesPerSample).CopyTo(buffer);
                 buffered -= cut * BytesPerSample;
                 utteranceStartSample += cut;
@@ -358,6 +386,7 @@ public sealed class SpeechDecoder : IDisposable
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 DecodeUtterance(Samples(buffer, buffered), utteranceStartSample, text, words);
+                if (rescoring is { } r) Rescore(r.Candidates, r.Texts);
             }
             return new Transcript(string.Join(' ', text), words,
                 (utteranceStartSample + remaining) / (double)SampleRate);
@@ -414,6 +443,33 @@ public sealed class SpeechDecoder : IDisposable
                 Math.Clamp(logmath_exp(_logMath, posterior), 0, 1)));
         }
     }
+
+    /// <summary>The last utterance's lattice searched again at each candidate's weights; the decoder's own weights are restored after.</summary>
+    private void Rescore(IReadOnlyList<LanguageWeights> candidates, List<List<string>> texts)
+    {
+        var lattice = ps_get_lattice(_decoder);
+        if (lattice == IntPtr.Zero) return; // nothing was heard: no words at any weight
+        var lmSet = ps_get_lm(_decoder, _searchName);
+        if (lmSet == IntPtr.Zero) throw new DecoderException("the speech decoder failed", NativeFailure("ps_get_lm", [_searchName]));
+        try
+        {
+            for (var i = 0; i < candidates.Count; i++)
+            {
+                ngram_model_apply_weights(lmSet, (float)candidates[i].LanguageWeight, (float)candidates[i].WordInsertionPenalty);
+                var link = ps_lattice_bestpath(lattice, lmSet, (float)LanguageWeights.BestPathRatio, 1f / AcousticScale);
+                if (link == IntPtr.Zero) continue;
+                var hypothesis = Marshal.PtrToStringUTF8(ps_lattice_hyp(lattice, link));
+                if (!string.IsNullOrWhiteSpace(hypothesis)) texts[i].Add(hypothesis);
+            }
+        }
+        finally
+        {
+            ngram_model_apply_weights(lmSet, (float)_weights.LanguageWeight, (float)_weights.WordInsertionPenalty);
+        }
+    }
+
+    // pocketsphinx's default -ascale: it scales acoustic scores for posteriors only, never the best path's choice.
+    private const float AcousticScale = 20;
 
     // <s>, </s>, <sil> and the noise words ([NOISE], ++BREATH++) of the filler dictionary.
     private static bool IsFiller(string word) =>

@@ -10,5 +10,6 @@ public sealed record Transcript(string Text, IReadOnlyList<RecognizedWord> Words
 /// A domain language model interpolated with the base one at run time:
 /// P(w|h) = (1 − Weight)·P_base(w|h) + Weight·P_domain(w|h). <see cref="DictionaryPath"/> holds the
 /// pronunciations of the words the base dictionary lacks (a file from <c>LexiconBuilder</c>), or null.
+/// <see cref="LanguageWeights"/>, when set, replace the decoder's (a model tuned on development audio).
 /// </summary>
-public sealed record CustomLanguageModel(string ArpaPath, string? DictionaryPath, double Weight);
+public sealed record CustomLanguageModel(string ArpaPath, string? DictionaryPath, double Weight, LanguageWeights? LanguageWeights = null);

@@ -62,6 +62,23 @@ public abstract class TrainingLifecycleTests(TestService service)
         Assert.InRange((double)report["interpolation_weight"]!, 0.05, 0.95);
         Assert.Equal("cross_validation", (string?)report["weight_method"]);
 
+        // The decoder's settings were tuned on a development split of the training pairs (never the
+        // test pairs): every candidate is listed with its development WER, and the chosen one is
+        // the lowest and is what the model decodes with.
+        var tuning = report["tuning"]!.AsObject();
+        Assert.Equal(12, (int)tuning["development_pairs"]!);
+        var developmentIds = tuning["development_data_ids"]!.AsArray().Select(n => (long)n!).ToList();
+        Assert.Equal(12, developmentIds.Count);
+        Assert.Empty(developmentIds.Intersect(utterances.Select(u => (long)u!["data_id"]!)));
+        var candidates = tuning["candidates"]!.AsArray();
+        Assert.Equal(45, candidates.Count); // 3 interpolation weights × 5 language weights × 3 insertion penalties
+        Assert.Equal(3 * 12, (int)tuning["decodes"]!);
+        var chosen = tuning["chosen"]!.AsObject();
+        Assert.Equal(candidates.Min(c => (double)c!["word_error_rate"]!), (double)chosen["word_error_rate"]!);
+        Assert.Contains(candidates, c => c!.ToJsonString() == chosen.ToJsonString());
+        Assert.Equal((double)chosen["interpolation_weight"]!, (double)report["interpolation_weight"]!);
+        Assert.False(tuning.ContainsKey("note"));
+
         // Hours of training audio: the sum of the uploaded training durations.
         var data = await (await client.GetAsync($"{Models}/{id}/data")).AssertOkAsync();
         var seconds = data["result"]!.AsArray().Where(d => (string?)d!["type"] == "train").Sum(d => (double)d!["duration_seconds"]!);

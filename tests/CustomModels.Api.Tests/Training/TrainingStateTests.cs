@@ -72,6 +72,13 @@ public sealed class TrainingStateTests(SqliteService fixture) : IClassFixture<Sq
         var first = await client.WaitAsync(id);
         Assert.Equal(4, (int)first["training_status"]!);
         var firstReport = await (await client.GetAsync($"{Models}/{id}/evaluation")).AssertOkAsync();
+        // Eight training pairs are too few for a development split: the report says so, and the defaults serve.
+        var tuning = firstReport["tuning"]!.AsObject();
+        Assert.Equal(0, (int)tuning["development_pairs"]!);
+        Assert.Empty(tuning["candidates"]!.AsArray());
+        Assert.False(tuning.ContainsKey("chosen"));
+        Assert.Equal("8 training pairs outside the evaluation set; a development split needs at least 10, so the decoder's default settings are used",
+            (string?)tuning["note"]);
 
         // New data waits for the next run; the status stays 4.
         var upload = await client.UploadPairAsync(id, "train", Path.Combine(audio, "train_30.wav"), Path.Combine(audio, "train_30.txt"));
