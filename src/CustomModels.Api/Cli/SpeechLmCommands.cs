@@ -51,10 +51,20 @@ public static class SpeechLmCommands
 
             var stopwatch = Stopwatch.StartNew();
             LanguageModelEstimate estimate;
-            using (var text = new FileStream(RequireFile(inputPath), FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1, FileOptions.SequentialScan))
-                estimate = KneserNeyEstimator.Estimate(text, n, options);
-            var writeStarted = stopwatch.Elapsed;
-            ArpaWriter.Write(estimate.Model, outputPath);
+            // Written order by order as it is estimated (the model is never held whole), into a
+            // file of its own that takes the output's name only once it is complete.
+            var partialPath = outputPath + ".partial";
+            try
+            {
+                using (var text = new FileStream(RequireFile(inputPath), FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1, FileOptions.SequentialScan))
+                using (var arpa = new FileStream(partialPath, FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 1 << 16))
+                    estimate = KneserNeyEstimator.EstimateToArpa(text, n, options, arpa);
+                File.Move(partialPath, outputPath, overwrite: true);
+            }
+            finally
+            {
+                File.Delete(partialPath);
+            }
             stopwatch.Stop();
 
             for (var i = 0; i < estimate.Discounts.Count; i++)
@@ -64,13 +74,12 @@ public static class SpeechLmCommands
                 Console.Error.WriteLine($"warning: the {i + 1}-gram counts of counts ({c.N1} {c.N2} {c.N3} {c.N4}) give no usable discounts " +
                                         "(too little or too repetitive text); used D1=0.5 D2=1 D3+=1.5");
             }
-            var counts = string.Join(' ', Enumerable.Range(1, n).Select(k => $"{k}-grams={estimate.Model.NGramCount(k)}"));
+            var counts = string.Join(' ', Enumerable.Range(1, n).Select(k => $"{k}-grams={estimate.NGramCounts[k - 1]}"));
             var spilled = estimate.SpilledRuns > 0 ? $" ({estimate.SpilledRuns} sorted runs spilled to disk)" : "";
             Console.WriteLine(Invariant($"{outputPath}: {counts} from {estimate.Sentences} sentences, {estimate.Words} words in {stopwatch.Elapsed.TotalSeconds:F2} s{spilled}"));
             if (parseResult.GetValue(timings))
             {
-                var stages = estimate.StageTimes.Append(new StageTime("write", stopwatch.Elapsed - writeStarted));
-                Console.WriteLine("stages (s): " + string.Join(", ", stages.Select(s => Invariant($"{s.Stage} {s.Elapsed.TotalSeconds:F3}"))));
+                Console.WriteLine("stages (s): " + string.Join(", ", estimate.StageTimes.Select(s => Invariant($"{s.Stage} {s.Elapsed.TotalSeconds:F3}"))));
             }
         }));
 

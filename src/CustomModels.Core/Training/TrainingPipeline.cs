@@ -117,22 +117,21 @@ public sealed class TrainingPipeline(BlobStore blobs, Recognizers recognizers, P
         var languageModel = await StageAsync(report =>
         {
             using var text = new FileStream(modelTextPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
-            var estimate = KneserNeyEstimator.Estimate(text, Order, new EstimationOptions
+            using var arpa = new FileStream(arpaPath, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16);
+            var testLines = testTexts.SelectMany(d => ReadTranscript(d, "Test")).ToList();
+            // Written as it is estimated: the model is never held whole, only what scoring the test text needs.
+            var estimate = KneserNeyEstimator.EstimateToArpa(text, Order, new EstimationOptions
             {
                 MemoryBudgetBytes = options.MemoryBudgetMegabytes * (1L << 20),
                 TemporaryDirectory = workDirectory,
-                Progress = f => report(0.8 * f),
+                Progress = report,
                 CancellationToken = ct,
-            });
+            }, arpa, testLines);
             ct.ThrowIfCancellationRequested();
-            ArpaWriter.Write(estimate.Model, arpaPath);
             double? testTextPerplexity = null;
-            var testLines = testTexts.SelectMany(d => ReadTranscript(d, "Test"));
             var measured = Perplexity.Measure(estimate.Model, testLines);
             if (measured.Tokens > 0) testTextPerplexity = measured.ExcludingOovs;
-            // The summary only: the model itself is large, and is read from its file from here on.
-            return (NGrams: Enumerable.Range(1, Order).Select(o => (long)estimate.Model.NGramCount(o)).ToList(),
-                estimate.Sentences, estimate.Words, TestTextPerplexity: testTextPerplexity);
+            return (NGrams: estimate.NGramCounts.ToList(), estimate.Sentences, estimate.Words, TestTextPerplexity: testTextPerplexity);
         }, 12, 40, progress, ct);
         stages.End("language_model");
 

@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 
 namespace CustomModels.Speech.LanguageModel;
 
@@ -62,41 +63,56 @@ internal static class AdjustCounts
     /// The n-grams of order n: the "&lt;s&gt; …" ones with their raw counts, then each distinct suffix of
     /// the (n+1)-grams counted once per (n+1)-gram. The two sets never meet (nothing precedes &lt;s&gt;,
     /// so no suffix starts with it), and every "&lt;s&gt; …" key is smaller than any suffix, so the
-    /// result is sorted once the suffixes are.
+    /// result is sorted once the suffixes are. Each suffix is sorted together with the position of
+    /// its (n+1)-gram, packed into one key when both fit (a trigram model of a vocabulary under a
+    /// million words, up to half a billion trigrams): one array and its sorting copy instead of two
+    /// of each, the stage's peak being what bounds a large model's memory.
     /// </summary>
     private static (OrderCounts<TKey> Lower, int[] SuffixIndexes) Continuations<TKey>(OrderCounts<TKey> above, OrderCounts<TKey> sentenceStarts, EstimationKey<TKey> key, Parallelism parallelism)
         where TKey : unmanaged, IBinaryInteger<TKey>, IUnsignedNumber<TKey>
     {
         var n = above.Order - 1;
-        var suffixes = new TKey[above.Keys.Length];
-        var positions = new int[above.Keys.Length];
-        for (var i = 0; i < suffixes.Length; i++)
+        var length = above.Keys.Length;
+        var suffixBits = n * key.BitsPerWord;
+        var positionBits = Math.Max(1, 32 - BitOperations.LeadingZeroCount((uint)length));
+        var packed = suffixBits + positionBits <= TKey.AllBitsSet.GetByteCount() * 8;
+        var suffixes = new TKey[length];
+        var positions = packed ? null : new int[length];
+        for (var i = 0; i < length; i++)
         {
-            suffixes[i] = key.Suffix(above.Keys[i], n);
-            positions[i] = i;
+            var suffix = key.Suffix(above.Keys[i], n);
+            if (packed) suffixes[i] = (suffix << positionBits) | TKey.CreateTruncating(i);
+            else (suffixes[i], positions![i]) = (suffix, i);
         }
-        RadixSort.Sort(suffixes, positions, suffixes.Length, n * key.BitsPerWord, parallelism);
+        RadixSort.Sort(suffixes, positions, length, packed ? suffixBits + positionBits : suffixBits, parallelism);
+        ReleasedArrays.Reclaim((long)length * (Unsafe.SizeOf<TKey>() + (packed ? 0 : sizeof(int)))); // the sort's copies
+        var shift = packed ? positionBits : 0;
+        var positionMask = (TKey.One << positionBits) - TKey.One;
 
         var distinct = 0;
-        for (var i = 0; i < suffixes.Length; i++)
+        for (var i = 0; i < length; i++)
         {
-            if (i == 0 || suffixes[i] != suffixes[i - 1]) distinct++;
+            if (i == 0 || suffixes[i] >> shift != suffixes[i - 1] >> shift) distinct++;
         }
         var first = sentenceStarts.Keys.Length;
         var keys = new TKey[first + distinct];
         var counts = new long[first + distinct];
         sentenceStarts.Keys.CopyTo(keys, 0);
         sentenceStarts.Counts.CopyTo(counts, 0);
-        var suffixIndexes = new int[above.Keys.Length];
+        var suffixIndexes = new int[length];
         var d = first - 1;
-        for (var i = 0; i < suffixes.Length; i++)
+        for (var i = 0; i < length; i++)
         {
-            if (i == 0 || suffixes[i] != suffixes[i - 1]) keys[++d] = suffixes[i];
+            var suffix = suffixes[i] >> shift;
+            if (i == 0 || suffix != suffixes[i - 1] >> shift) keys[++d] = suffix;
             counts[d]++;
-            suffixIndexes[positions[i]] = d;
+            suffixIndexes[packed ? int.CreateTruncating(suffixes[i] & positionMask) : positions![i]] = d;
         }
         if (first > 0 && distinct > 0 && keys[first - 1] >= keys[first])
             throw new InvalidOperationException($"internal error: a {n}-gram suffix sorts before an n-gram starting with <s>");
+        suffixes = null;
+        positions = null;
+        ReleasedArrays.Reclaim((long)length * (Unsafe.SizeOf<TKey>() + (packed ? 0 : sizeof(int))));
         return (new OrderCounts<TKey>(n, keys, counts), suffixIndexes);
     }
 

@@ -4,6 +4,22 @@ using System.Text;
 
 namespace CustomModels.Speech.LanguageModel;
 
+/// <summary>The n-grams of one order as <see cref="ArpaWriter"/> reads them.</summary>
+internal interface IArpaSection
+{
+    int Order { get; }
+
+    int Count { get; }
+
+    float LogProbability(int index);
+
+    /// <summary>0 where the n-gram is never a context, and for the highest order.</summary>
+    float LogBackoff(int index);
+
+    /// <summary>The word ids of n-gram <paramref name="index"/>, oldest first.</summary>
+    void Words(int index, Span<int> ids);
+}
+
 /// <summary>
 /// Writes a model in the ARPA text format: the \data\ header with the n-gram count of each
 /// order, then one section per order of "log10 p &lt;tab&gt; words [&lt;tab&gt; log10 backoff]" lines
@@ -36,36 +52,55 @@ public static class ArpaWriter
     public static void Write(BackoffLanguageModel model, Stream stream) => Write(model, stream, Parallelism.AllCores);
 
     /// <summary>As <see cref="Write(BackoffLanguageModel, Stream)"/>; the bytes do not depend on <paramref name="parallelism"/>.</summary>
-    internal static void Write(BackoffLanguageModel model, Stream stream, Parallelism parallelism)
+    internal static void Write(BackoffLanguageModel model, Stream stream, Parallelism parallelism) =>
+        Write(stream, model.Vocabulary, Enumerable.Range(1, model.Order).Select(n => (long)model.NGramCount(n)).ToArray(),
+            Enumerable.Range(1, model.Order).Select(n => (IArpaSection)new ModelSection(model.Section(n), n)), parallelism);
+
+    /// <summary>
+    /// Writes a model given order by order, lowest first, as its orders are produced: a model
+    /// being estimated need not be held whole to be written.
+    /// </summary>
+    /// <param name="vocabulary">The word of each id the sections give.</param>
+    /// <param name="counts">How many n-grams each order has (the header comes first).</param>
+    /// <param name="sections">Enumerated once; each is written before the next is asked for.</param>
+    internal static void Write(Stream stream, IReadOnlyList<string> vocabulary, IReadOnlyList<long> counts, IEnumerable<IArpaSection> sections, Parallelism parallelism)
     {
         var header = new StringBuilder();
         header.Append("\\data\\\n");
-        for (var n = 1; n <= model.Order; n++) header.Append(CultureInfo.InvariantCulture, $"ngram {n}={model.NGramCount(n)}\n");
+        for (var n = 1; n <= counts.Count; n++) header.Append(CultureInfo.InvariantCulture, $"ngram {n}={counts[n - 1]}\n");
         WriteAscii(stream, header.ToString());
 
-        // Formatting the numbers is most of the work. The sections are cut into chunks that the
-        // cores format in file order, each into its own buffer, while this thread writes the
-        // finished ones in order: the file is being written while the rest is formatted.
-        var words = model.Vocabulary.Select(Encoding.UTF8.GetBytes).ToArray();
-        var chunks = new List<(int Order, int Start, int End)>();
-        for (var n = 1; n <= model.Order; n++)
+        var words = vocabulary.Select(Encoding.UTF8.GetBytes).ToArray();
+        var written = 0;
+        foreach (var section in sections)
         {
-            var count = model.NGramCount(n);
-            for (var start = 0; start < count || start == 0; start += ChunkSize) chunks.Add((n, start, Math.Min(start + ChunkSize, count)));
+            if (section.Order != written + 1 || section.Count != counts[written])
+                throw new InvalidOperationException($"internal error: section {section.Order} of {section.Count} n-grams does not follow the header");
+            WriteAscii(stream, $"\n\\{section.Order}-grams:\n");
+            WriteSection(stream, section, counts.Count, words, parallelism);
+            written++;
         }
+        if (written != counts.Count) throw new InvalidOperationException($"internal error: {written} of {counts.Count} sections were written");
+        WriteAscii(stream, "\n\\end\\\n");
+    }
+
+    /// <summary>
+    /// Formatting the numbers is most of the work. The section is cut into chunks that the cores
+    /// format in file order, each into its own buffer, while this thread writes the finished ones
+    /// in order: the file is being written while the rest is formatted.
+    /// </summary>
+    private static void WriteSection(Stream stream, IArpaSection section, int modelOrder, byte[][] words, Parallelism parallelism)
+    {
+        var chunks = new List<(int Start, int End)>();
+        for (var start = 0; start < section.Count; start += ChunkSize) chunks.Add((start, Math.Min(start + ChunkSize, section.Count)));
         var formatted = new byte[chunks.Count][];
         var lengths = new int[chunks.Count];
 
-        void FormatChunk(int c, NumberTexts numbers)
-        {
-            var (order, start, end) = chunks[c];
-            formatted[c] = FormatLines(model.Section(order), order, model.Order, words, start, end, numbers, out lengths[c]);
-        }
+        void FormatChunk(int c, NumberTexts numbers) =>
+            formatted[c] = FormatLines(section, modelOrder, words, chunks[c].Start, chunks[c].End, numbers, out lengths[c]);
 
         void WriteChunk(int c)
         {
-            var (order, start, _) = chunks[c];
-            if (start == 0) WriteAscii(stream, $"\n\\{order}-grams:\n");
             stream.Write(formatted[c], 0, lengths[c]);
             ArrayPool<byte>.Shared.Return(formatted[c]);
             formatted[c] = null!;
@@ -79,71 +114,70 @@ public static class ArpaWriter
                 FormatChunk(c, numbers);
                 WriteChunk(c);
             }
+            return;
         }
-        else
+
+        var ready = chunks.Select(_ => new ManualResetEventSlim()).ToArray();
+        // Formatting may run only a few chunks ahead of the writing: the formatted text of a
+        // large model, piled up while a slow disk writes, would take as much memory as the file.
+        using var ahead = new SemaphoreSlim(ChunksAheadPerThread * parallelism.ThreadCount);
+        var next = -1;
+        var formatting = Task.Run(() => parallelism.For(0, parallelism.ThreadCount, _ =>
         {
-            var ready = chunks.Select(_ => new ManualResetEventSlim()).ToArray();
-            // Formatting may run only a few chunks ahead of the writing: the formatted text of a
-            // large model, piled up while a slow disk writes, would take as much memory as the file.
-            using var ahead = new SemaphoreSlim(ChunksAheadPerThread * parallelism.ThreadCount);
-            var next = -1;
-            var formatting = Task.Run(() => parallelism.For(0, parallelism.ThreadCount, _ =>
+            var numbers = new NumberTexts();
+            while (true)
             {
-                var numbers = new NumberTexts();
-                while (true)
+                ahead.Wait();
+                var c = Interlocked.Increment(ref next);
+                if (c >= chunks.Count)
                 {
-                    ahead.Wait();
-                    var c = Interlocked.Increment(ref next);
-                    if (c >= chunks.Count)
-                    {
-                        ahead.Release(); // the other threads see the end too
-                        return;
-                    }
-                    try
-                    {
-                        FormatChunk(c, numbers);
-                    }
-                    finally
-                    {
-                        ready[c].Set(); // also on failure, so that the writer does not wait for ever
-                    }
+                    ahead.Release(); // the other threads see the end too
+                    return;
                 }
-            }));
-            var written = false;
-            try
-            {
-                for (var c = 0; c < chunks.Count; c++)
+                try
                 {
-                    ready[c].Wait();
-                    if (formatted[c] is null) break; // formatting failed: its exception is thrown below
-                    WriteChunk(c);
-                    ahead.Release();
+                    FormatChunk(c, numbers);
                 }
-                written = true;
-            }
-            finally
-            {
-                if (!written)
+                finally
                 {
-                    Interlocked.Exchange(ref next, chunks.Count); // writing failed: stop formatting
-                    ahead.Release(parallelism.ThreadCount);
+                    ready[c].Set(); // also on failure, so that the writer does not wait for ever
                 }
             }
-            formatting.GetAwaiter().GetResult();
-            foreach (var signal in ready) signal.Dispose();
+        }));
+        var written = false;
+        try
+        {
+            for (var c = 0; c < chunks.Count; c++)
+            {
+                ready[c].Wait();
+                if (formatted[c] is null) break; // formatting failed: its exception is thrown below
+                WriteChunk(c);
+                ahead.Release();
+            }
+            written = true;
         }
-        WriteAscii(stream, "\n\\end\\\n");
+        finally
+        {
+            if (!written)
+            {
+                Interlocked.Exchange(ref next, chunks.Count); // writing failed: stop formatting
+                ahead.Release(parallelism.ThreadCount);
+            }
+        }
+        formatting.GetAwaiter().GetResult();
+        foreach (var signal in ready) signal.Dispose();
     }
 
     /// <summary>The lines of n-grams [start, end) of the section, in a buffer from the shared pool.</summary>
-    private static byte[] FormatLines(NGramSection section, int n, int modelOrder, byte[][] words, int start, int end, NumberTexts numbers, out int length)
+    private static byte[] FormatLines(IArpaSection section, int modelOrder, byte[][] words, int start, int end, NumberTexts numbers, out int length)
     {
+        var n = section.Order;
         var buffer = ArrayPool<byte>.Shared.Rent((end - start) * (24 + 12 * n) + 64);
         var position = 0;
         Span<int> ids = stackalloc int[n];
         for (var i = start; i < end; i++)
         {
-            PackedNGram.Unpack(section.Keys[i], ids);
+            section.Words(i, ids);
             // Two numbers of at most 16 bytes, the words, the separators and the newline.
             var needed = 40 + n;
             foreach (var id in ids) needed += words[id].Length;
@@ -155,7 +189,7 @@ public static class ArpaWriter
                 buffer = larger;
             }
 
-            position += numbers.Format(section.LogProbabilities[i], buffer.AsSpan(position));
+            position += numbers.Format(section.LogProbability(i), buffer.AsSpan(position));
             for (var w = 0; w < n; w++)
             {
                 buffer[position++] = (byte)(w == 0 ? '\t' : ' ');
@@ -171,6 +205,15 @@ public static class ArpaWriter
         }
         length = position;
         return buffer;
+    }
+
+    private sealed class ModelSection(NGramSection section, int order) : IArpaSection
+    {
+        public int Order => order;
+        public int Count => section.Count;
+        public float LogProbability(int index) => section.LogProbabilities[index];
+        public float LogBackoff(int index) => section.LogBackoff(index);
+        public void Words(int index, Span<int> ids) => PackedNGram.Unpack(section.Keys[index], ids);
     }
 
     /// <summary>

@@ -42,6 +42,18 @@ internal readonly struct EstimationKey<TKey> where TKey : unmanaged, IBinaryInte
 
     public int LastWord(TKey ngram) => int.CreateTruncating(ngram & _wordMask);
 
+    /// <summary>The first index in [<paramref name="from"/>, <paramref name="to"/>) of sorted <paramref name="keys"/> whose key is not below <paramref name="value"/>.</summary>
+    public static int LowerBound(TKey[] keys, int from, int to, TKey value)
+    {
+        while (from < to)
+        {
+            var middle = from + ((to - from) >> 1);
+            if (keys[middle] < value) from = middle + 1;
+            else to = middle;
+        }
+        return from;
+    }
+
     /// <summary>The same n-gram of <paramref name="length"/> words as the model stores it.</summary>
     public UInt128 ToPackedNGram(TKey ngram, int length)
     {

@@ -1,9 +1,15 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 
 namespace CustomModels.Speech.LanguageModel;
 
+
 /// <summary>
-/// Stage 4: interpolation, lowest order first:
+/// Stages 3 and 4, order by order from the unigrams up, each order computed in one pass over
+/// its adjusted counts a:
+/// the uninterpolated u(w | c) = (a(c w) − D(a(c w))) / Σ_w a(c w) and the weight each context
+/// hands down, γ(c) = (D1 N1(c) + D2 N2(c) + D3+ N3+(c)) / Σ_w a(c w) (Nk(c): how many words follow
+/// c with adjusted count k, 3 or more for N3+), then the interpolated
 /// p(w) = u(w) + γ(ε) / |V| with |V| the vocabulary including &lt;unk&gt; and excluding &lt;s&gt;
 /// (so &lt;unk&gt;, never seen, gets exactly the uniform share), and
 /// p(w | c) = u(w | c) + γ(c) p(w | c without its first word).
@@ -11,81 +17,120 @@ namespace CustomModels.Speech.LanguageModel;
 /// not seen after c the formula leaves γ(c) p(w | shorter c), which is exactly what a backoff
 /// model computes, so the ARPA model is the interpolated model. &lt;s&gt; is only ever a context:
 /// its probability is written as −99, as in SRILM's ARPA files.
-/// Consumes its input: each array is released once read for the last time.
+/// An order is handed on as soon as the order above has given it its backoffs, and its arrays
+/// are released then: only two orders are ever held at once, as lmplz streams them.
 /// </summary>
 internal static class Interpolate
 {
     private const int ChunkSize = 1 << 16;
 
-    public static BackoffLanguageModel Run<TKey>(string[] vocabulary, OrderCounts<TKey>[] counts, UninterpolatedOrder<TKey>[] initial, EstimationKey<TKey> key, Parallelism parallelism)
+    /// <param name="counts">Adjusted counts (<see cref="AdjustCounts"/>); consumed.</param>
+    /// <returns>Each order, lowest first, computed as it is asked for.</returns>
+    public static IEnumerable<EstimatedSection> Run<TKey>(int vocabularySize, OrderCounts<TKey>[] counts, IReadOnlyList<KneserNeyDiscount> discounts,
+        EstimationKey<TKey> key, Parallelism parallelism, CancellationToken ct)
         where TKey : unmanaged, IBinaryInteger<TKey>, IUnsignedNumber<TKey>
     {
         var order = counts.Length;
-        var probabilities = new double[order][];
-        var sections = new NGramSection[order];
-
-        var uniform = 1.0 / (vocabulary.Length - 1);
-        var unigramProbabilities = new double[counts[0].Keys.Length];
-        for (var i = 0; i < unigramProbabilities.Length; i++)
-        {
-            unigramProbabilities[i] = initial[0].Probabilities[i] + initial[0].ContextGammas[i] * uniform;
-        }
-        probabilities[0] = unigramProbabilities;
-        initial[0].ReleaseProbabilities();
-
-        for (var n = 2; n <= order; n++)
-        {
-            var suffixIndexes = counts[n - 1].SuffixIndexes!;
-            var lower = probabilities[n - 2];
-            var current = new double[suffixIndexes.Length];
-            for (var i = 0; i < current.Length; i++)
-            {
-                current[i] = initial[n - 1].Probabilities[i] + initial[n - 1].ContextGammas[i] * lower[suffixIndexes[i]];
-            }
-            probabilities[n - 1] = current;
-            initial[n - 1].ReleaseProbabilities();
-            counts[n - 1].ReleaseSuffixIndexes();
-        }
-
+        var uniform = new double[] { 1.0 / (vocabularySize - 1) }; // the empty context's "lower order"
+        double[] lower = uniform;
+        TKey[]? lowerKeys = null;
         for (var n = 1; n <= order; n++)
         {
-            var keys = counts[n - 1].Keys;
-            var current = probabilities[n - 1];
-            var logProbabilities = new float[keys.Length];
-            var packed = new UInt128[keys.Length];
-            var length = n;
-            // Logarithms and the model's key packing are most of this stage's work: shared between cores.
-            parallelism.For(0, (keys.Length + ChunkSize - 1) / ChunkSize, chunk =>
+            ct.ThrowIfCancellationRequested();
+            var current = counts[n - 1];
+            var highest = n == order;
+            // The highest order's probabilities are needed only as logarithms; lower ones feed the order above.
+            var probabilities = highest ? null : new double[current.Keys.Length];
+            var logProbabilities = highest ? new float[current.Keys.Length] : null;
+            var lowerBackoffs = lowerKeys is null ? null : new float[lowerKeys.Length]; // 0: not a context
+            var suffixIndexes = current.SuffixIndexes; // null for unigrams, whose lower order is the uniform share
+            var chunks = ContextAlignedChunks(current.Keys, key);
+            parallelism.For(0, chunks.Length - 1, c =>
             {
-                for (var i = chunk * ChunkSize; i < Math.Min(keys.Length, (chunk + 1) * ChunkSize); i++)
+                var keys = current.Keys;
+                var adjusted = current.Counts;
+                var discount = discounts[n - 1];
+                Span<long> followers = stackalloc long[4]; // index 1, 2, 3 = N1, N2, N3+ of one context
+                var contextIndex = lowerKeys is null ? 0 : EstimationKey<TKey>.LowerBound(lowerKeys, 0, lowerKeys.Length, key.Context(keys[chunks[c]]));
+                ct.ThrowIfCancellationRequested();
+                // Keys are sorted with the context in the high bits, so each context is one run.
+                for (var start = chunks[c]; start < chunks[c + 1];)
                 {
-                    logProbabilities[i] = LogProbability(current[i]);
-                    packed[i] = key.ToPackedNGram(keys[i], length);
+                    var context = key.Context(keys[start]);
+                    var end = start;
+                    long denominator = 0;
+                    followers.Clear();
+                    for (; end < keys.Length && key.Context(keys[end]) == context; end++)
+                    {
+                        denominator += adjusted[end];
+                        if (adjusted[end] > 0) followers[(int)Math.Min(adjusted[end], 3)]++;
+                    }
+                    var gamma = (discount.D1 * followers[1] + discount.D2 * followers[2] + discount.D3Plus * followers[3]) / denominator;
+                    for (var i = start; i < end; i++)
+                    {
+                        var p = (adjusted[i] - discount.For(adjusted[i])) / denominator + gamma * lower[suffixIndexes?[i] ?? 0];
+                        if (highest) logProbabilities![i] = LogProbability(p);
+                        else probabilities![i] = p;
+                    }
+                    if (lowerKeys is not null)
+                    {
+                        // The contexts are sorted like the lower order's keys, so a forward walk finds them.
+                        while (contextIndex < lowerKeys.Length && lowerKeys[contextIndex] < context) contextIndex++;
+                        if (contextIndex == lowerKeys.Length || lowerKeys[contextIndex] != context)
+                            throw new InvalidOperationException($"internal error: a {n}-gram context is not a {n - 1}-gram");
+                        lowerBackoffs![contextIndex] = LogWeight(gamma);
+                    }
+                    start = end;
                 }
             });
-            // No n-gram ends in <s>, so no higher order depends on its unigram probability.
-            if (n == 1) logProbabilities[CorpusCount.SentenceStartId] = BackoffLanguageModel.ImpossibleLogProbability; // unigram index = word id
+            current.ReleaseCounts();
+            current.ReleaseSuffixIndexes();
+            ReleasedArrays.Reclaim(current.Keys.Length * (sizeof(long) + (n > 1 ? sizeof(int) : 0L)));
 
-            float[]? logBackoffs = null;
-            if (n < order)
+            if (lowerKeys is not null)
             {
-                logBackoffs = new float[keys.Length]; // 0: not a context, nothing to back off from
-                var above = initial[n];
-                // The contexts are sorted like the keys, so one forward walk finds them all.
-                var index = 0;
-                for (var c = 0; c < above.Contexts.Length; c++)
-                {
-                    while (index < keys.Length && keys[index] < above.Contexts[c]) index++;
-                    if (index == keys.Length || keys[index] != above.Contexts[c])
-                        throw new InvalidOperationException($"internal error: a {n + 1}-gram context is not a {n}-gram");
-                    logBackoffs[index] = LogWeight(above.Gammas[c]);
-                }
+                yield return new EstimatedSection<TKey>(n - 1, lowerKeys, Logarithms(lower, n - 1, parallelism), lowerBackoffs, key);
+                counts[n - 2].ReleaseKeys();
             }
-            sections[n - 1] = new NGramSection(packed, logProbabilities, logBackoffs);
-            probabilities[n - 1] = null!;
-            counts[n - 1].ReleaseKeys();
+            if (highest)
+            {
+                yield return new EstimatedSection<TKey>(n, current.Keys, logProbabilities!, null, key);
+                current.ReleaseKeys();
+            }
+            var released = lower.Length * (long)sizeof(double) + (lowerKeys?.Length ?? 0) * (long)Unsafe.SizeOf<TKey>();
+            lower = probabilities!;
+            lowerKeys = current.Keys;
+            ReleasedArrays.Reclaim(released);
         }
-        return new BackoffLanguageModel(vocabulary, sections);
+    }
+
+    /// <summary>Chunk boundaries for sharing an order between cores: about <see cref="ChunkSize"/> keys each, never splitting a context.</summary>
+    private static int[] ContextAlignedChunks<TKey>(TKey[] keys, EstimationKey<TKey> key)
+        where TKey : unmanaged, IBinaryInteger<TKey>, IUnsignedNumber<TKey>
+    {
+        var boundaries = new List<int> { 0 };
+        for (var next = ChunkSize; next < keys.Length; next += ChunkSize)
+        {
+            var boundary = Math.Max(next, boundaries[^1]);
+            while (boundary < keys.Length && key.Context(keys[boundary]) == key.Context(keys[boundary - 1])) boundary++;
+            if (boundary == keys.Length) break;
+            if (boundary > boundaries[^1]) boundaries.Add(boundary);
+        }
+        boundaries.Add(keys.Length);
+        return boundaries.ToArray();
+    }
+
+    private static float[] Logarithms(double[] probabilities, int n, Parallelism parallelism)
+    {
+        var logProbabilities = new float[probabilities.Length];
+        parallelism.For(0, (probabilities.Length + ChunkSize - 1) / ChunkSize, chunk =>
+        {
+            for (var i = chunk * ChunkSize; i < Math.Min(probabilities.Length, (chunk + 1) * ChunkSize); i++)
+                logProbabilities[i] = LogProbability(probabilities[i]);
+        });
+        // No n-gram ends in <s>, so no higher order depends on its unigram probability.
+        if (n == 1) logProbabilities[CorpusCount.SentenceStartId] = BackoffLanguageModel.ImpossibleLogProbability; // unigram index = word id
+        return logProbabilities;
     }
 
     /// <summary>log10 p, never above 0 (rounding can push a sum a hair over 1).</summary>

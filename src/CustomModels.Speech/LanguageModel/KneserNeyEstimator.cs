@@ -4,12 +4,18 @@ using System.Numerics;
 namespace CustomModels.Speech.LanguageModel;
 
 /// <summary>What estimation produced: the model and the statistics it came from.</summary>
+/// <param name="Model">
+/// The whole model; from <see cref="KneserNeyEstimator.EstimateToArpa"/>, which writes the whole
+/// model to a file instead, every unigram and only the n-grams that scoring its scored text consults.
+/// </param>
+/// <param name="NGramCounts">How many n-grams of each order the whole model has (index order − 1).</param>
 /// <param name="Discounts">Per order (index order − 1).</param>
 /// <param name="CountsOfCounts">Per order, of the adjusted counts the discounts were computed from.</param>
 /// <param name="StageTimes">Wall time of each stage, in order, for operators measuring where the time goes.</param>
 /// <param name="SpilledRuns">How many sorted runs of counts went to disk because they exceeded the memory budget.</param>
 public sealed record LanguageModelEstimate(
     BackoffLanguageModel Model,
+    IReadOnlyList<long> NGramCounts,
     IReadOnlyList<KneserNeyDiscount> Discounts,
     IReadOnlyList<CountsOfCounts> CountsOfCounts,
     long Sentences,
@@ -42,10 +48,12 @@ public sealed record EstimationOptions
 
 /// <summary>
 /// Interpolated modified Kneser-Ney estimation (Chen &amp; Goodman 1998) as KenLM's lmplz does
-/// it, in its four stages: <see cref="CorpusCount"/> → <see cref="AdjustCounts"/> →
-/// <see cref="InitialProbabilities"/> → <see cref="Interpolate"/>. The text is streamed (read
-/// twice, never held) and the n-gram occurrences counted within a memory budget; the distinct
-/// n-grams are then held as sorted arrays of packed word ids.
+/// it, in its stages: <see cref="CorpusCount"/> → <see cref="AdjustCounts"/> →
+/// <see cref="Interpolate"/> (initial probabilities and interpolation, order by order). The text
+/// is streamed (read twice, never held) and the n-gram occurrences counted within a memory
+/// budget; the distinct n-grams are then held as sorted arrays of packed word ids, and the
+/// model's orders are produced one after the other, so that <see cref="EstimateToArpa"/> writes
+/// a model it never holds whole.
 /// </summary>
 public static class KneserNeyEstimator
 {
@@ -58,7 +66,7 @@ public static class KneserNeyEstimator
     public static LanguageModelEstimate Estimate(IEnumerable<string> lines, int order = DefaultOrder)
     {
         ArgumentNullException.ThrowIfNull(lines);
-        return Estimate(SentenceSource.FromLines(lines), order, new EstimationOptions(), Parallelism.AllCores);
+        return EstimateWhole(SentenceSource.FromLines(lines), order, new EstimationOptions(), Parallelism.AllCores);
     }
 
     /// <summary>
@@ -67,7 +75,7 @@ public static class KneserNeyEstimator
     /// </summary>
     /// <param name="sentences">Enumerated twice.</param>
     internal static LanguageModelEstimate EstimateTokens(IEnumerable<IReadOnlyList<string>> sentences, int order) =>
-        Estimate(SentenceSource.FromTokens(sentences), order, new EstimationOptions(), Parallelism.AllCores);
+        EstimateWhole(SentenceSource.FromTokens(sentences), order, new EstimationOptions(), Parallelism.AllCores);
 
     /// <summary>As <see cref="Estimate(IEnumerable{string}, int)"/> on the lines of UTF-8 text (a file's contents), only faster.</summary>
     /// <param name="utf8Text">Seekable: it is read twice, from its current position.</param>
@@ -83,10 +91,68 @@ public static class KneserNeyEstimator
     internal static LanguageModelEstimate Estimate(Stream utf8Text, int order, EstimationOptions options, Parallelism parallelism)
     {
         ArgumentNullException.ThrowIfNull(utf8Text);
-        return Estimate(SentenceSource.FromUtf8(utf8Text), order, options, parallelism);
+        return EstimateWhole(SentenceSource.FromUtf8(utf8Text), order, options, parallelism);
     }
 
-    private static LanguageModelEstimate Estimate(SentenceSource text, int order, EstimationOptions options, Parallelism parallelism)
+    private static LanguageModelEstimate EstimateWhole(SentenceSource text, int order, EstimationOptions options, Parallelism parallelism) =>
+        Estimate(text, order, options, parallelism, "interpolate", (_, _, sections) => sections.Select(s => s.ToModelSection(parallelism)).ToArray());
+
+    /// <summary>
+    /// As <see cref="Estimate(Stream, int, EstimationOptions)"/>, writing the model as ARPA to
+    /// <paramref name="arpa"/> order by order as it is estimated, never holding it whole: the
+    /// bytes are those <see cref="ArpaWriter"/> writes of the whole model. The estimate's model
+    /// keeps every unigram and only the n-grams that scoring <paramref name="scoredText"/> consults,
+    /// so that <see cref="Perplexity.Measure"/> of that text gives what the whole model gives.
+    /// </summary>
+    /// <param name="scoredText">One sentence a line, normalized as <see cref="Perplexity.Measure"/> does.</param>
+    public static LanguageModelEstimate EstimateToArpa(Stream utf8Text, int order, EstimationOptions options, Stream arpa, IEnumerable<string>? scoredText = null)
+    {
+        ArgumentNullException.ThrowIfNull(utf8Text);
+        ArgumentNullException.ThrowIfNull(arpa);
+        var parallelism = Parallelism.AllCores;
+        return Estimate(SentenceSource.FromUtf8(utf8Text), order, options, parallelism, "interpolate and write", (vocabulary, counts, sections) =>
+        {
+            var wanted = ScoredNGrams(vocabulary, scoredText ?? [], order);
+            var kept = new List<NGramSection>();
+            ArpaWriter.Write(arpa, vocabulary, counts, sections.Select(section =>
+            {
+                kept.Add(section.Order == 1 ? section.ToModelSection(parallelism) : section.ToModelSection(wanted[section.Order - 1]));
+                return (IArpaSection)section;
+            }), parallelism);
+            return kept.ToArray();
+        });
+    }
+
+    /// <summary>For each order (index order − 1), every n-gram of words next to each other in the sentences with their start and end.</summary>
+    private static HashSet<UInt128>[] ScoredNGrams(string[] vocabulary, IEnumerable<string> lines, int order)
+    {
+        var ids = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (var id = 0; id < vocabulary.Length; id++) ids[vocabulary[id]] = id;
+        var wanted = Enumerable.Range(0, order).Select(_ => new HashSet<UInt128>()).ToArray();
+        foreach (var line in lines)
+        {
+            var words = Text.TranscriptNormalizer.Words(line);
+            if (words.Count == 0) continue;
+            var sentence = new int[words.Count + 2];
+            sentence[0] = CorpusCount.SentenceStartId;
+            for (var i = 0; i < words.Count; i++) sentence[i + 1] = ids.GetValueOrDefault(words[i], CorpusCount.UnknownId);
+            sentence[^1] = CorpusCount.SentenceEndId;
+            for (var length = 2; length <= order; length++)
+            {
+                for (var start = 0; start + length <= sentence.Length; start++)
+                    wanted[length - 1].Add(PackedNGram.Pack(sentence.AsSpan(start, length)));
+            }
+        }
+        return wanted;
+    }
+
+    /// <param name="stage">The name of the stage after adjusting, in the stage times.</param>
+    /// <param name="build">
+    /// Given the vocabulary, the n-gram count of each order and the orders as they are produced
+    /// (lowest first, each to be used before the next is asked for), the sections of the model to return.
+    /// </param>
+    private static LanguageModelEstimate Estimate(SentenceSource text, int order, EstimationOptions options, Parallelism parallelism,
+        string stage, Func<string[], IReadOnlyList<long>, IEnumerable<EstimatedSection>, NGramSection[]> build)
     {
         if (order is < MinOrder or > MaxOrder)
             throw new ArgumentOutOfRangeException(nameof(order), order, $"the n-gram order must be from {MinOrder} to {MaxOrder}");
@@ -101,8 +167,8 @@ public static class KneserNeyEstimator
         try
         {
             return EstimationKey<ulong>.Fits(order, corpus.Vocabulary.Length)
-                ? Estimate(corpus, new EstimationKey<ulong>(EstimationKey<ulong>.BitsFor(corpus.Vocabulary.Length)), clock, options, runDirectory, parallelism)
-                : Estimate(corpus, new EstimationKey<UInt128>(EstimationKey<UInt128>.BitsFor(corpus.Vocabulary.Length)), clock, options, runDirectory, parallelism);
+                ? Estimate(corpus, new EstimationKey<ulong>(EstimationKey<ulong>.BitsFor(corpus.Vocabulary.Length)), clock, options, runDirectory, parallelism, stage, build)
+                : Estimate(corpus, new EstimationKey<UInt128>(EstimationKey<UInt128>.BitsFor(corpus.Vocabulary.Length)), clock, options, runDirectory, parallelism, stage, build);
         }
         finally
         {
@@ -111,7 +177,8 @@ public static class KneserNeyEstimator
     }
 
     private static LanguageModelEstimate Estimate<TKey>(CorpusCount corpus, EstimationKey<TKey> key, StageClock clock,
-        EstimationOptions options, string runDirectory, Parallelism parallelism)
+        EstimationOptions options, string runDirectory, Parallelism parallelism, string stage,
+        Func<string[], IReadOnlyList<long>, IEnumerable<EstimatedSection>, NGramSection[]> build)
         where TKey : unmanaged, IBinaryInteger<TKey>, IUnsignedNumber<TKey>
     {
         var ct = options.CancellationToken;
@@ -124,20 +191,18 @@ public static class KneserNeyEstimator
         progress?.Invoke(0.65);
         ct.ThrowIfCancellationRequested();
         var countsOfCounts = counts.Select(c => c.CountsOfCounts()).ToArray();
-        var discounts = countsOfCounts.Select(KneserNeyDiscount.FromCountsOfCounts).ToArray();
-        var initial = new UninterpolatedOrder<TKey>[counts.Length];
-        parallelism.For(0, counts.Length, n =>
-        {
-            initial[n] = InitialProbabilities.Run(counts[n], discounts[n], key);
-            counts[n].ReleaseCounts();
-        });
-        clock.Lap("initial probabilities");
-        progress?.Invoke(0.8);
-        ct.ThrowIfCancellationRequested();
-        var model = Interpolate.Run(corpus.Vocabulary, counts, initial, key, parallelism);
-        clock.Lap("interpolate");
+        var discounts = counts.Select((_, n) => KneserNeyDiscount.FromCountsOfCounts(countsOfCounts[n])).ToArray();
+        var ngramCounts = counts.Select(c => (long)c.Keys.Length).ToArray();
+        var sections = Interpolate.Run(corpus.Vocabulary.Length, counts, discounts, key, parallelism, ct)
+            .Select(section =>
+            {
+                progress?.Invoke(0.65 + 0.35 * (section.Order - 1) / ngramCounts.Length);
+                return section;
+            });
+        var model = new BackoffLanguageModel(corpus.Vocabulary, build(corpus.Vocabulary, ngramCounts, sections));
+        clock.Lap(stage);
         progress?.Invoke(1);
-        return new LanguageModelEstimate(model, discounts, countsOfCounts, corpus.Sentences, corpus.Words, clock.Times, corpus.SpilledRuns);
+        return new LanguageModelEstimate(model, ngramCounts, discounts, countsOfCounts, corpus.Sentences, corpus.Words, clock.Times, corpus.SpilledRuns);
     }
 
     private sealed class StageClock

@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace CustomModels.Speech.LanguageModel;
@@ -55,11 +56,15 @@ internal sealed class NGramCounter<TKey> : IDisposable where TKey : unmanaged, I
         if (_runs.Count == 0)
         {
             var counted = Counted(_buffer, _length);
+            var released = (long)_buffer.Length * Unsafe.SizeOf<TKey>();
             _buffer = [];
+            ReleasedArrays.Reclaim(released);
             return counted;
         }
         if (_length > 0) Spill();
+        var spilled = (long)_buffer.Length * Unsafe.SizeOf<TKey>();
         _buffer = [];
+        ReleasedArrays.Reclaim(spilled);
 
         // Two merges of the runs: the first only counts the distinct keys, so that the second
         // fills arrays of the exact size (growing them would need twice the memory for a while).
@@ -89,6 +94,7 @@ internal sealed class NGramCounter<TKey> : IDisposable where TKey : unmanaged, I
     private OrderCounts<TKey> Counted(TKey[] ngrams, int length)
     {
         RadixSort.Sort(ngrams, null, length, _order * _key.BitsPerWord, _parallelism);
+        ReleasedArrays.Reclaim((long)length * Unsafe.SizeOf<TKey>()); // the sort's copy
         var distinct = 0;
         for (var i = 0; i < length; i++)
         {

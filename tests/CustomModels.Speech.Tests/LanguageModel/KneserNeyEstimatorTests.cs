@@ -284,6 +284,28 @@ public class KneserNeyEstimatorStreamTests
         }
     }
 
+    [Theory]
+    [InlineData(3)]
+    [InlineData(5)] // 128-bit keys
+    public void Writing_while_estimating_gives_the_bytes_of_the_whole_model_and_keeps_what_scoring_needs(int order)
+    {
+        var corpus = KneserNeyEstimatorTests.GeneratedCorpus(20_000, 31).ToList();
+        var text = System.Text.Encoding.UTF8.GetBytes(string.Join('\n', corpus));
+        // Scored text: sentences of the corpus, a word it never saw, and a sentence of new word pairs.
+        string[] scored = [corpus[3], corpus[77] + " zzzunseen " + corpus[5], string.Join(' ', corpus[9].Split(' ').Reverse())];
+
+        var whole = KneserNeyEstimator.Estimate(new MemoryStream(text), order);
+        var arpa = new MemoryStream();
+        var streamed = KneserNeyEstimator.EstimateToArpa(new MemoryStream(text), order, new EstimationOptions(), arpa, scored);
+
+        Assert.Equal(ArpaBytes(whole.Model, Parallelism.AllCores), arpa.ToArray());
+        Assert.Equal(Enumerable.Range(1, order).Select(n => (long)whole.Model.NGramCount(n)), streamed.NGramCounts);
+        Assert.Equal(whole.Model.Vocabulary, streamed.Model.Vocabulary);
+        // Only what scoring consults is kept, and it scores exactly as the whole model does.
+        Assert.True(streamed.Model.NGramCount(order) < 200, $"{streamed.Model.NGramCount(order)} {order}-grams kept");
+        Assert.Equal(Perplexity.Measure(whole.Model, scored), Perplexity.Measure(streamed.Model, scored));
+    }
+
     [Fact]
     public void Estimation_stops_when_cancelled_and_leaves_no_runs_behind()
     {

@@ -1,0 +1,74 @@
+using System.Numerics;
+
+namespace CustomModels.Speech.LanguageModel;
+
+/// <summary>One order of a model being estimated, as <see cref="Interpolate"/> hands it on: written, kept whole, or kept in part.</summary>
+internal abstract class EstimatedSection : IArpaSection
+{
+    public abstract int Order { get; }
+
+    public abstract int Count { get; }
+
+    public abstract float LogProbability(int index);
+
+    public abstract float LogBackoff(int index);
+
+    public abstract void Words(int index, Span<int> ids);
+
+    /// <summary>The order as the model holds it.</summary>
+    public abstract NGramSection ToModelSection(Parallelism parallelism);
+
+    /// <summary>Only the n-grams in <paramref name="wanted"/>, as the model holds them.</summary>
+    public abstract NGramSection ToModelSection(IReadOnlySet<UInt128> wanted);
+}
+
+/// <param name="Keys">Sorted estimation keys.</param>
+/// <param name="LogBackoffs">Null for the highest order.</param>
+internal sealed class EstimatedSection<TKey>(int order, TKey[] keys, float[] logProbabilities, float[]? logBackoffs, EstimationKey<TKey> key)
+    : EstimatedSection where TKey : unmanaged, IBinaryInteger<TKey>, IUnsignedNumber<TKey>
+{
+    private const int ChunkSize = 1 << 16;
+
+    public override int Order => order;
+
+    public override int Count => keys.Length;
+
+    public override float LogProbability(int index) => logProbabilities[index];
+
+    public override float LogBackoff(int index) => logBackoffs?[index] ?? 0;
+
+    public override void Words(int index, Span<int> ids)
+    {
+        var ngram = keys[index];
+        for (var i = ids.Length - 1; i >= 0; i--)
+        {
+            ids[i] = key.LastWord(ngram);
+            ngram = key.Context(ngram);
+        }
+    }
+
+    public override NGramSection ToModelSection(Parallelism parallelism)
+    {
+        var packed = new UInt128[keys.Length];
+        // The model's key packing is a good part of building it: shared between cores.
+        parallelism.For(0, (keys.Length + ChunkSize - 1) / ChunkSize, chunk =>
+        {
+            for (var i = chunk * ChunkSize; i < Math.Min(keys.Length, (chunk + 1) * ChunkSize); i++)
+                packed[i] = key.ToPackedNGram(keys[i], order);
+        });
+        return new NGramSection(packed, logProbabilities, logBackoffs);
+    }
+
+    public override NGramSection ToModelSection(IReadOnlySet<UInt128> wanted)
+    {
+        var indexes = new List<int>();
+        for (var i = 0; i < keys.Length; i++)
+        {
+            if (wanted.Contains(key.ToPackedNGram(keys[i], order))) indexes.Add(i);
+        }
+        return new NGramSection(
+            indexes.Select(i => key.ToPackedNGram(keys[i], order)).ToArray(),
+            indexes.Select(i => logProbabilities[i]).ToArray(),
+            logBackoffs is null ? null : indexes.Select(i => logBackoffs[i]).ToArray());
+    }
+}
