@@ -76,18 +76,18 @@ public static class TrainingApi
         return back is null ? ApiError.ModelNotFound() : TypedResults.Ok(back.ToResponse(statusMessage: "Training cancelled"));
     }
 
-    public static async Task<Results<PhysicalFileHttpResult, ContentHttpResult, ApiError>> Evaluation(string id, HttpContext context, AppDbContext db, BlobStore blobs)
+    public static async Task<Results<FileStreamHttpResult, ContentHttpResult, ApiError>> Evaluation(string id, HttpContext context, AppDbContext db, BlobStore blobs)
     {
         var model = await ModelsApi.FindAsync(db, context, id, track: false);
         if (model is null) return ApiError.ModelNotFound();
-        return EvaluationDownloads.Report(context, blobs, model.Id, model.ArtifactName);
+        return EvaluationDownloads.Report(context, blobs, model.Id, model.ArtifactName, ApiError.ModelNotFound);
     }
 
     public static async Task<Results<ContentHttpResult, ApiError>> EvaluationWords(string id, HttpContext context, AppDbContext db, BlobStore blobs)
     {
         var model = await ModelsApi.FindAsync(db, context, id, track: false);
         if (model is null) return ApiError.ModelNotFound();
-        return EvaluationDownloads.Words(context, blobs, model.Id, model.ArtifactName);
+        return EvaluationDownloads.Words(context, blobs, model.Id, model.ArtifactName, ApiError.ModelNotFound);
     }
 
     /// <summary>`activate`: "always" skips the promotion gate; "if_not_worse" (the default) applies it.</summary>

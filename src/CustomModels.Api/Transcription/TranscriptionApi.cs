@@ -212,7 +212,7 @@ public static class TranscriptionApi
         return row is null ? NotFound() : TypedResults.Ok(row.ToResponse());
     }
 
-    public static async Task<Results<PhysicalFileHttpResult, ContentHttpResult, ApiError>> Result(string id, HttpContext context, AppDbContext db, BlobStore blobs)
+    public static async Task<Results<FileStreamHttpResult, ContentHttpResult, ApiError>> Result(string id, HttpContext context, AppDbContext db, BlobStore blobs)
     {
         var format = ListQuery.Single(context.Request.Query, "format", new Dictionary<string, string>())?.ToLowerInvariant() ?? "json";
         if (format is not ("json" or "txt" or "srt" or "vtt"))
@@ -224,10 +224,14 @@ public static class TranscriptionApi
         if (row.State != JobState.Succeeded || row.ResultBlob is null)
             return ApiError.Conflict($"The transcription is {TranscriptionMapping.Status(row.State)}; the result is there once its status is done", "TRANSCRIPTION_NOT_DONE");
 
-        var path = blobs.FullPath(row.ResultBlob);
-        if (format == "json") return TypedResults.PhysicalFile(path, "application/json");
+        // Opened before anything is answered: a delete that comes after cannot fail the answer half
+        // way (an open file stays readable); one that came first removed the row before the file.
+        FileStream file;
+        try { file = File.OpenRead(blobs.FullPath(row.ResultBlob)); }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException) { return NotFound(); }
+        if (format == "json") return TypedResults.Stream(file, "application/json");
         TranscriptionResult result;
-        await using (var file = File.OpenRead(path))
+        await using (file)
             result = (await JsonSerializer.DeserializeAsync<TranscriptionResult>(file, TranscriptionResult.Json, context.RequestAborted))!;
         return format switch
         {

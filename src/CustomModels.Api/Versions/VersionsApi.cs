@@ -54,12 +54,12 @@ public static class VersionsApi
         return error ?? (Results<Ok<VersionResponse>, ApiError>)TypedResults.Ok(row!.ToResponse(model!));
     }
 
-    public static async Task<Results<PhysicalFileHttpResult, ContentHttpResult, ApiError>> Evaluation(string id, string version,
+    public static async Task<Results<FileStreamHttpResult, ContentHttpResult, ApiError>> Evaluation(string id, string version,
         HttpContext context, AppDbContext db, BlobStore blobs)
     {
         var (model, row, error) = await FindAsync(db, context, id, version);
         if (error is not null) return error;
-        return EvaluationDownloads.Report(context, blobs, model!.Id, row!.ArtifactName);
+        return EvaluationDownloads.Report(context, blobs, model!.Id, row!.ArtifactName, ApiError.VersionNotFound);
     }
 
     public static async Task<Results<ContentHttpResult, ApiError>> EvaluationWords(string id, string version,
@@ -67,7 +67,7 @@ public static class VersionsApi
     {
         var (model, row, error) = await FindAsync(db, context, id, version);
         if (error is not null) return error;
-        return EvaluationDownloads.Words(context, blobs, model!.Id, row!.ArtifactName);
+        return EvaluationDownloads.Words(context, blobs, model!.Id, row!.ArtifactName, ApiError.VersionNotFound);
     }
 
     public static async Task<Results<Ok<ModelResponse>, ApiError>> Activate(string id, string version, HttpContext context,

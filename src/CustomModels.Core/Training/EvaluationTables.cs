@@ -11,9 +11,9 @@ namespace CustomModels.Core.Training;
 /// </summary>
 public static class EvaluationTables
 {
-    public static EvaluationReport Read(string path) =>
-        JsonSerializer.Deserialize<EvaluationReport>(File.ReadAllText(path), EvaluationReport.Json)
-        ?? throw new InvalidDataException($"{path} holds no evaluation report");
+    public static EvaluationReport Read(Stream report) =>
+        JsonSerializer.Deserialize<EvaluationReport>(report, EvaluationReport.Json)
+        ?? throw new InvalidDataException("the file holds no evaluation report");
 
     /// <summary>
     /// The custom model's per-word table; a report written before the table existed has it recomputed

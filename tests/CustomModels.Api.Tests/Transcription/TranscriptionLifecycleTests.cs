@@ -94,6 +94,13 @@ public abstract class TranscriptionLifecycleTests(TestService service)
         await (await other.GetAsync($"{Stt}/{second}/result")).AssertErrorAsync(HttpStatusCode.NotFound, "TRANSCRIPTION_NOT_FOUND");
         await (await other.DeleteAsync($"{Stt}/{second}")).AssertErrorAsync(HttpStatusCode.NotFound, "TRANSCRIPTION_NOT_FOUND");
         Assert.Equal(0, (int)(await (await other.GetAsync(Stt)).AssertOkAsync())["total_results"]!);
+
+        // A delete removes the row, then the files: a result read that found the row and then not
+        // its file answers as the delete will have left it, in every format, never a 500.
+        foreach (var file in Directory.GetFiles(Path.Combine(service.Storage.DataDirectory, "transcriptions", second), "result-*.json"))
+            File.Delete(file);
+        foreach (var format in new[] { "json", "txt", "srt", "vtt" })
+            await (await client.GetAsync($"{Stt}/{second}/result?format={format}")).AssertErrorAsync(HttpStatusCode.NotFound, "TRANSCRIPTION_NOT_FOUND");
     }
 }
 
