@@ -6,7 +6,9 @@ using CustomModels.Core.Data;
 using CustomModels.Core.Models;
 using CustomModels.Core.Storage;
 using CustomModels.Core.Training;
+using CustomModels.Core.Recognition;
 using CustomModels.Speech.Audio;
+using CustomModels.Speech.Lexicon;
 using CustomModels.Speech.Text;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
@@ -15,16 +17,19 @@ namespace CustomModels.Api.Training;
 
 public sealed record UploadResponse(string Message, string DataType, long DataId, string Filename, string TranscriptFilename, int TrainingStatus);
 
+/// <param name="EntryCount">A pronunciation file's entries (lines); absent for other data.</param>
 public sealed record DataSetResponse(long Id, string Type, string? Filename, string TranscriptFilename, double? DurationSeconds,
-    int WordCount, string CreatedAt);
+    int WordCount, string CreatedAt,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] int? EntryCount = null);
 
 public sealed record DataSetListResponse(int Count, int TotalResults, IReadOnlyList<DataSetResponse> Result);
 
 /// <summary>`/api/v3/custom_models/{id}/data`: upload, list and delete training data.</summary>
 public static class DataApi
 {
-    /// <summary>The upload's parts: the data set's type (either name), its audio and its transcript.</summary>
-    public static readonly UploadParts Parts = new(new Dictionary<string, int> { ["type"] = 16, ["data_type"] = 16 }, ["audio_file", "transcript_file"]);
+    /// <summary>The upload's parts: the data set's type (either name), its audio and its transcript, or a pronunciation file.</summary>
+    public static readonly UploadParts Parts = new(new Dictionary<string, int> { ["type"] = 16, ["data_type"] = 16 },
+        ["audio_file", "transcript_file", "pronunciation_file"]);
 
     public static IEndpointRouteBuilder MapTrainingData(this IEndpointRouteBuilder app)
     {
@@ -37,7 +42,7 @@ public static class DataApi
     }
 
     public static async Task<Results<Ok<UploadResponse>, ApiError>> Upload(string id, HttpContext context, AppDbContext db,
-        BlobStore blobs, UploadLimits limits, ModelTraining training, TimeProvider time)
+        BlobStore blobs, UploadLimits limits, ModelTraining training, TimeProvider time, Recognizers recognizers, Pronouncers pronouncers)
     {
         var model = await ModelsApi.FindAsync(db, context, id, track: false);
         if (model is null) return ApiError.ModelNotFound();
@@ -49,7 +54,9 @@ public static class DataApi
         try
         {
             var (kind, audio, transcript) = await ReadRequestAsync(context, upload, ct);
-            var words = CountWords(transcript);
+            var words = kind == DataSetKind.Pronunciation
+                ? CheckPronunciations(transcript, model.Language, recognizers, pronouncers)
+                : CountWords(transcript);
             var duration = audio is null ? (double?)null : await ProbeAsync(audio, ct);
             // The whole body is in and checked: a client that goes away now does not cut the storing short
             // (as with /stt), which would only roll back a transaction and log that as a database error.
@@ -71,7 +78,16 @@ public static class DataApi
             var errors = upload.Errors;
             var type = upload.Fields.GetValueOrDefault("type") ?? upload.Fields.GetValueOrDefault("data_type") ?? request.Query["type"].FirstOrDefault();
             DataSetKind? kind = ParseKind(type);
-            if (kind is null) errors.TryAdd("type", "Must be train or test");
+            if (kind is null) errors.TryAdd("type", "Must be train, test or pronunciation");
+            if (kind == DataSetKind.Pronunciation)
+            {
+                if (!upload.Files.TryGetValue("pronunciation_file", out var pronunciations)) errors.TryAdd("pronunciation_file", "Required for type=pronunciation");
+                foreach (var part in new[] { "audio_file", "transcript_file" })
+                    if (upload.Files.ContainsKey(part)) errors.TryAdd(part, "Not allowed with type=pronunciation");
+                if (errors.Count > 0) throw new UploadRejected(ApiError.InvalidBody(errors));
+                return (DataSetKind.Pronunciation, null, pronunciations!);
+            }
+            if (upload.Files.ContainsKey("pronunciation_file")) errors.TryAdd("pronunciation_file", "Only with type=pronunciation");
             upload.Files.TryGetValue("audio_file", out var audio);
             if (!upload.Files.TryGetValue("transcript_file", out var transcript)) errors.TryAdd("transcript_file", "Required");
             if (kind == DataSetKind.Test && audio is null) errors.TryAdd("audio_file", "Required for test data: it is decoded to measure the model");
@@ -90,12 +106,50 @@ public static class DataApi
         throw new UploadRejected(ApiError.UnsupportedMediaType("multipart/form-data (or text/plain with ?data_type=1|2)"));
     }
 
+    static string TypeName(DataSetKind kind) => kind switch
+    {
+        DataSetKind.Train => "train",
+        DataSetKind.Test => "test",
+        _ => "pronunciation",
+    };
+
     static DataSetKind? ParseKind(string? type) => type?.ToLowerInvariant() switch
     {
         "train" or "1" => DataSetKind.Train,
         "test" or "2" => DataSetKind.Test,
+        "pronunciation" => DataSetKind.Pronunciation,
         _ => null,
     };
+
+    /// <summary>
+    /// A pronunciation file's entry count; a malformed line, an unknown phone or an unpronounceable
+    /// spoken form is a 422 listing every such line (up to <see cref="PronunciationFile.MaxErrorsListed"/>) in `details`.
+    /// </summary>
+    static int CheckPronunciations(UploadedFile file, string language, Recognizers recognizers, Pronouncers pronouncers)
+    {
+        var settings = recognizers.Find(language) ?? throw new UploadRejected(ApiError.Conflict(
+            $"Language '{language}' cannot be trained here: no recognizer for it is installed, so its phones are unknown", "LANGUAGE_NOT_TRAINABLE"));
+        IReadOnlyList<PronunciationEntry> entries;
+        IReadOnlyList<PronunciationLineError> errors;
+        try
+        {
+            (entries, errors) = PronunciationFile.Parse(file.TempPath, AcousticPhoneSet.Load(settings.AcousticModelPath).Phones,
+                word => pronouncers.CanPronounce(settings, word));
+        }
+        catch (TranscriptEncodingException e)
+        {
+            throw new UploadRejected(new ApiError(StatusCodes.Status422UnprocessableEntity,
+                $"Pronunciation file '{file.FileName}' is not UTF-8 text: {e.Message}", "INVALID_PRONUNCIATIONS"));
+        }
+        if (errors.Count > 0)
+            throw new UploadRejected(new ApiError(StatusCodes.Status422UnprocessableEntity,
+                errors[0].Line == 0
+                    ? $"Pronunciation file '{file.FileName}' has no entries"
+                    : $"Pronunciation file '{file.FileName}' has errors on line{(errors.Count > 1 ? "s" : "")} {string.Join(", ", errors.Select(e => e.Line))}",
+                "INVALID_PRONUNCIATIONS",
+                errors.ToDictionary(e => e.Line == 0 ? "pronunciation_file" : $"line {e.Line}", e => e.Message)));
+        return entries.Count;
+    }
 
     static int CountWords(UploadedFile transcript)
     {
@@ -174,7 +228,7 @@ public static class DataApi
                 blobs.DeleteQuietly(audioBlob);
             }
         }
-        return TypedResults.Ok(new UploadResponse("Training data uploaded successfully", kind == DataSetKind.Train ? "train" : "test",
+        return TypedResults.Ok(new UploadResponse("Training data uploaded successfully", TypeName(kind),
             row.Id, audio?.FileName ?? transcript.FileName, transcript.FileName, (int)status));
     }
 
@@ -183,8 +237,9 @@ public static class DataApi
         var model = await ModelsApi.FindAsync(db, context, id, track: false);
         if (model is null) return ApiError.ModelNotFound();
         var sets = await db.DataSets.AsNoTracking().Where(d => d.ModelId == model.Id).OrderBy(d => d.Id).ToListAsync(context.RequestAborted);
-        var result = sets.Select(d => new DataSetResponse(d.Id, d.Kind == DataSetKind.Train ? "train" : "test", d.AudioFileName,
-            d.TranscriptFileName, d.AudioSeconds is { } s ? Math.Round(s, 2) : null, d.WordCount, ModelMapping.Timestamp(d.CreatedAt))).ToList();
+        var result = sets.Select(d => new DataSetResponse(d.Id, TypeName(d.Kind), d.AudioFileName,
+            d.TranscriptFileName, d.AudioSeconds is { } s ? Math.Round(s, 2) : null, d.Kind == DataSetKind.Pronunciation ? 0 : d.WordCount,
+            ModelMapping.Timestamp(d.CreatedAt), d.Kind == DataSetKind.Pronunciation ? d.WordCount : null)).ToList();
         return TypedResults.Ok(new DataSetListResponse(result.Count, result.Count, result));
     }
 

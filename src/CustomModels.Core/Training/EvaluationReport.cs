@@ -70,7 +70,7 @@ public sealed record LanguageModelSummary(int Order, IReadOnlyList<long> NGrams,
 /// evaluation references say it, and how many of those the base and the custom model recognized
 /// (aligned to the word itself).
 /// </summary>
-/// <param name="Source">Where the pronunciations came from: "g2p" (the model trained on the base dictionary) or "espeak-ng".</param>
+/// <param name="Source">Where the pronunciations came from: "pronunciation_file" (the customer's), "g2p" (the model trained on the base dictionary) or "espeak-ng".</param>
 public sealed record NewWord(string Word, IReadOnlyList<string> Pronunciations, string Source, int Occurrences, int RecognizedByBase, int RecognizedByCustom);
 
 /// <summary>

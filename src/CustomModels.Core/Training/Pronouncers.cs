@@ -44,6 +44,29 @@ public sealed class Pronouncers(StorageSettings storage, ILogger<Pronouncers> lo
         }
     }
 
+    readonly ConcurrentDictionary<string, Lazy<(PronouncingDictionary Dictionary, HashSet<char> Letters)>> _dictionaries = new(StringComparer.Ordinal);
+
+    /// <summary>The recognizer's dictionary, read once per process.</summary>
+    public PronouncingDictionary Dictionary(DecoderSettings settings) => DictionaryAndLetters(settings).Dictionary;
+
+    /// <summary>
+    /// Whether a normalized word can be pronounced without asking a pronouncer: a dictionary word, or
+    /// one spelt with letters the dictionary uses (which the model trained on it can spell); with a
+    /// dictionary too small for a model, espeak-ng pronounces any word.
+    /// </summary>
+    public bool CanPronounce(DecoderSettings settings, string word)
+    {
+        var (dictionary, letters) = DictionaryAndLetters(settings);
+        return dictionary.WordCount < MinDictionaryWords || dictionary.Contains(word) || word.All(letters.Contains);
+    }
+
+    (PronouncingDictionary Dictionary, HashSet<char> Letters) DictionaryAndLetters(DecoderSettings settings) =>
+        _dictionaries.GetOrAdd(settings.DictionaryPath, path => new(() =>
+        {
+            var dictionary = PronouncingDictionary.Load(path);
+            return (dictionary, dictionary.Entries.SelectMany(e => e.Word).ToHashSet());
+        })).Value;
+
     GraphonePronouncer LoadOrTrain(string dictionaryPath, PronouncingDictionary dictionary)
     {
         string hash;

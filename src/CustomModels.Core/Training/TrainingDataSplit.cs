@@ -23,7 +23,8 @@ public sealed record TrainingDataSplit(
     string? DevelopmentNote,
     IReadOnlyList<TrainingDataSet> FittingPairs,
     IReadOnlyList<TrainingDataSet> TrainingTexts,
-    IReadOnlyList<TrainingDataSet> TestTexts)
+    IReadOnlyList<TrainingDataSet> TestTexts,
+    IReadOnlyList<TrainingDataSet> PronunciationFiles)
 {
     /// <summary>Fewer training pairs than this (after any evaluation hold-out) leave no development split.</summary>
     public const int MinimumPairsForDevelopment = 10;
@@ -74,7 +75,8 @@ public sealed record TrainingDataSplit(
             }
         }
         var fitting = remaining.Except(development).ToList();
-        return new TrainingDataSplit(evaluation, evaluationSource, development.OrderBy(d => d.Id).ToList(), note, fitting, trainTexts, testTexts);
+        return new TrainingDataSplit(evaluation, evaluationSource, development.OrderBy(d => d.Id).ToList(), note, fitting, trainTexts, testTexts,
+            ordered.Where(d => d.Kind == DataSetKind.Pronunciation).ToList());
     }
 
     /// <summary><paramref name="count"/> of the items, spread evenly over their order (the middle of each of count equal runs).</summary>

@@ -8,6 +8,8 @@ public enum DataSetKind
     Train = 1,
     /// <summary>Evaluation data: its audio is decoded by the base and the custom model to measure both.</summary>
     Test = 2,
+    /// <summary>A pronunciation file (`word<TAB>spoken form` or `word<TAB>/PHONES/` lines) in the transcript blob; <c>WordCount</c> is its entry count.</summary>
+    Pronunciation = 3,
 }
 
 /// <summary>One accepted upload: an audio file with its transcript, or a text-only corpus.</summary>

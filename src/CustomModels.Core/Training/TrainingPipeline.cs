@@ -93,8 +93,17 @@ public sealed class TrainingPipeline(BlobStore blobs, Recognizers recognizers, P
         // 2. Lexicon: the words the base dictionary lacks, each pronounced once by the model trained
         // on it (espeak-ng where it cannot).
         var baseDictionary = PronouncingDictionary.Load(settings.DictionaryPath);
-        var extension = await LexiconBuilder.ExtendWithWordsAsync(distinctWords, baseDictionary,
-            await pronouncers.ForAsync(settings, baseDictionary, ct), ct);
+        var generating = await pronouncers.ForAsync(settings, baseDictionary, ct);
+        IReadOnlyList<IPronouncer> pronouncing = generating;
+        if (split.PronunciationFiles.Count > 0)
+        {
+            // The customer's pronunciation files come first: a word they cover is said their way.
+            var phones = AcousticPhoneSet.Load(settings.AcousticModelPath).Phones;
+            var entries = split.PronunciationFiles.SelectMany(d => ReadingTranscript(d, "Pronunciation",
+                () => PronunciationFile.Parse(blobs.FullPath(d.TranscriptBlob), phones, _ => true).Entries)).ToList();
+            pronouncing = [new GivenPronouncer(await PronunciationFile.PronounceAsync(entries, baseDictionary, generating, ct)), .. generating];
+        }
+        var extension = await LexiconBuilder.ExtendWithWordsAsync(distinctWords, baseDictionary, pronouncing, ct);
         distinctWords = [];
         PronouncingDictionary.Write(Path.Combine(artifact, DictionaryFile), extension.NewWords);
         stages.End("lexicon");

@@ -68,7 +68,7 @@ public sealed class TrainingDataTests(SqliteService fixture) : IClassFixture<Sql
         var (client, id) = await NewModelAsync();
         var error = await (await client.PutAsync($"{Models}/{id}/data", new MultipartFormDataContent { { new StringContent("sometimes"), "type" } }))
             .AssertErrorAsync(HttpStatusCode.BadRequest, "VALIDATION_ERROR");
-        Assert.Equal("Must be train or test", (string?)error["details"]!["type"]);
+        Assert.Equal("Must be train, test or pronunciation", (string?)error["details"]!["type"]);
         Assert.Equal("Required", (string?)error["details"]!["transcript_file"]);
         var testWithoutAudio = await (await client.PutAsync($"{Models}/{id}/data", TrainingClient.Pair("test", null, TextFile("one two"))))
             .AssertErrorAsync(HttpStatusCode.BadRequest, "VALIDATION_ERROR");
