@@ -86,6 +86,12 @@ public static class ModelsApi
     {
         var (body, error) = await JsonBody.ReadObjectAsync(context.Request);
         if (body is null) return error!;
+        // The save renders the model's list entry from the row as read here, so the row is read
+        // under its lock: a training that ends meanwhile (the worker's update of the status) comes
+        // wholly before this read or after this save, never between them with its status lost from the list.
+        await using var transaction = await db.Database.BeginTransactionAsync(context.RequestAborted);
+        if (db.IsPostgres && TryParseId(id, out var lockedId))
+            await db.Database.ExecuteSqlInterpolatedAsync($"SELECT 1 FROM custom_models WHERE \"Id\" = {lockedId} FOR UPDATE", context.RequestAborted);
         var model = await FindAsync(db, context, id, track: true);
         if (model is null) return ApiError.ModelNotFound();
 
@@ -102,6 +108,7 @@ public static class ModelsApi
         if (descriptionPresent) model.Description = description;
         model.UpdatedAt = time.UtcNowToSecond();
         await db.SaveChangesAsync(context.RequestAborted);
+        await transaction.CommitAsync(context.RequestAborted);
         return TypedResults.Ok(model.ToResponse());
     }
 

@@ -112,7 +112,10 @@ public sealed class UploadCrashTests : IDisposable
             chunked: true);
         var file = (await WaitForAsync(() => TempFiles().FirstOrDefault(f => f.Length == transcript.Length) is { } f ? new[] { f } : null,
             () => "the transcript never reached tmp/: " + live.Output))[0];
-        await Task.Delay(TimeSpan.FromSeconds(2 * AbandonedSeconds));
+        // The transcript's file lies untouched past the sweep age, through sweeps of the live process.
+        await WaitForAsync(() => { file.Refresh(); return DateTime.UtcNow - file.LastWriteTimeUtc > TimeSpan.FromSeconds(AbandonedSeconds) ? file : null; },
+            () => "the transcript's file kept changing: " + live.Output);
+        await SweepsAsync(processes: 1, rounds: 2);
 
         // A dead process's leftovers, and a second process starting on the same data folder: it sweeps them, not the live upload.
         var dead = Directory.CreateDirectory(Path.Combine(TempDir, "dead-process"));
@@ -122,7 +125,7 @@ public sealed class UploadCrashTests : IDisposable
         {
             await WaitForAsync(() => { dead.Refresh(); return dead.Exists ? null : "swept"; },
                 () => "the other process did not sweep a dead process's folder: " + other.Output);
-            await Task.Delay(TimeSpan.FromSeconds(2 * AbandonedSeconds)); // more sweeps by both processes
+            await SweepsAsync(processes: 2, rounds: 2);
             file.Refresh();
             Assert.True(file.Exists, "a sweep deleted the upload of a live process");
             Assert.True(DateTime.UtcNow - file.LastWriteTimeUtc > TimeSpan.FromSeconds(AbandonedSeconds),
@@ -157,6 +160,26 @@ public sealed class UploadCrashTests : IDisposable
 
     static string FilePartHead(string boundary, string name, string? fileName) =>
         $"--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"" + (fileName is null ? "" : $"; filename=\"{fileName}\"") + "\r\n\r\n";
+
+    /// <summary>
+    /// Waits until each of <paramref name="processes"/> live processes has swept tmp/ <paramref name="rounds"/>
+    /// more times: a process touches its own folder there at every sweep (its heartbeat).
+    /// </summary>
+    async Task SweepsAsync(int processes, int rounds)
+    {
+        for (var round = 0; round < rounds; round++)
+        {
+            var before = Heartbeats();
+            await WaitForAsync(() =>
+            {
+                var now = Heartbeats();
+                return now.Count(h => before.TryGetValue(h.Key, out var then) && h.Value > then) >= processes ? now : null;
+            }, () => $"fewer than {processes} processes swept tmp/");
+        }
+    }
+
+    Dictionary<string, DateTime> Heartbeats() => Directory.Exists(TempDir)
+        ? new DirectoryInfo(TempDir).EnumerateDirectories().ToDictionary(d => d.FullName, d => d.LastWriteTimeUtc) : [];
 
     /// <summary>Polls until <paramref name="probe"/> gives a value; the bound only stops a test that would wait forever.</summary>
     static async Task<T> WaitForAsync<T>(Func<T?> probe, Func<string> failure) where T : class

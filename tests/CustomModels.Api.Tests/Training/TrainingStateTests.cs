@@ -48,15 +48,21 @@ public sealed class TrainingStateTests(SqliteService fixture) : IClassFixture<Sq
     {
         var (client, id, _) = await ModelWithDataAsync(train: 20, test: 5);
         await client.RunAsync(id);
-        await client.WaitAsync(id, until: m => (int)m["training_progress"]! > 0);
+        var during = await client.WaitAsync(id, until: m => (int)m["training_progress"]! > 0);
+        // The race this test is about: the training must still be under way when the delete comes
+        // (decoding 25 files is still ahead of it).
+        Assert.Equal(3, (int)during["training_status"]!);
         Assert.Equal(HttpStatusCode.NoContent, (await client.DeleteAsync($"{Models}/{id}")).StatusCode);
 
-        // The worker notices at its next progress report or lease renewal; nothing of the model may come back.
-        for (var i = 0; i < 40; i++)
-        {
-            Assert.False(Directory.Exists(ModelFolder(id)), "the model's folder must be gone");
-            await Task.Delay(250);
-        }
+        // The service has one training worker: once the next model has trained, the deleted model's
+        // attempt has ended, and nothing of the deleted model came back meanwhile.
+        var next = (long)(await client.CreateModelAsync())["id"]!;
+        var notes = Path.Combine(Path.GetTempPath(), Guid.NewGuid().ToString("N") + "-notes.txt");
+        await File.WriteAllTextAsync(notes, "start apixaban five milligrams twice daily\n");
+        await (await client.PutAsync($"{Models}/{next}/data", TrainingClient.Pair("train", null, notes))).AssertOkAsync();
+        await client.RunAsync(next);
+        Assert.Equal(4, (int)(await client.WaitAsync(next))["training_status"]!);
+        Assert.False(Directory.Exists(ModelFolder(id)), "the model's folder must be gone");
         using var scope = service.Services.CreateScope();
         var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
         Assert.False(await db.TrainingJobs.AnyAsync(j => j.ModelId == id));
