@@ -37,6 +37,15 @@ public sealed class BlobStore(StorageSettings storage)
 
     public static string ArtifactFolder(long modelId, string artifactName) => Path.Combine(ModelFolder(modelId), "artifacts", artifactName);
 
+    /// <summary>Where one attempt of a model's training works (a delete of the model takes it along).</summary>
+    public static string WorkFolder(long modelId, string attemptName) => Path.Combine(ModelFolder(modelId), "work", attemptName);
+
+    /// <summary>A transcription's audio, result and keyterm model.</summary>
+    public static string TranscriptionFolder(string publicId) => Path.Combine("transcriptions", publicId);
+
+    /// <summary>The server key the webhook secrets are derived from.</summary>
+    public static string WebhookSigningKey => Path.Combine("keys", "webhook-signing.key");
+
     /// <summary>Moves a finished temporary file or folder to its relative place (same file system: a rename).</summary>
     public void Publish(string tempPath, string relative)
     {

@@ -63,7 +63,7 @@ public sealed class TrainingWorker(JobRunner runner, IServiceScopeFactory scopes
     {
         using var scope = scopes.CreateScope();
         var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
-        var work = blobs.FullPath(Path.Combine(BlobStore.ModelFolder(attempt.TargetId), "work", attempt.Name));
+        var work = blobs.FullPath(BlobStore.WorkFolder(attempt.TargetId, attempt.Name));
         try
         {
             var result = await pipeline.RunAsync(db, attempt.TargetId, attempt.JobId, work,

@@ -25,8 +25,6 @@ public sealed class TranscriptionWorker(JobRunner runner, IServiceScopeFactory s
     public JobQueue Queue => JobQueue.Transcription;
     public string Name => "stt";
 
-    public static string Folder(string publicId) => Path.Combine("transcriptions", publicId);
-
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
         runner.ServeAsync(this, new JobRunnerOptions
         {
@@ -60,7 +58,7 @@ public sealed class TranscriptionWorker(JobRunner runner, IServiceScopeFactory s
             Transcript transcript;
             // The term model of the request's keyterms lives in the job's folder (a delete takes it
             // along) as long as the decoding that reads it.
-            var termArpaPath = blobs.FullPath(Path.Combine(Folder(row.PublicId), $"keyterms-{attempt.Name}.arpa"));
+            var termArpaPath = blobs.FullPath(Path.Combine(BlobStore.TranscriptionFolder(row.PublicId), $"keyterms-{attempt.Name}.arpa"));
             try
             {
                 var keyterms = Keyterms.Parse(row.Keyterms) is { } reports ? Keyterms.WriteBias(reports, termArpaPath) : null;
@@ -123,7 +121,7 @@ public sealed class TranscriptionWorker(JobRunner runner, IServiceScopeFactory s
         var temp = blobs.NewTempPath(".json");
         await using (var file = File.Create(temp))
             await JsonSerializer.SerializeAsync(file, result, TranscriptionResult.Json, ct);
-        var relative = Path.Combine(Folder(row.PublicId), $"result-{attempt.Name}.json");
+        var relative = Path.Combine(BlobStore.TranscriptionFolder(row.PublicId), $"result-{attempt.Name}.json");
         blobs.Publish(temp, relative);
 
         var committed = false;
@@ -148,7 +146,7 @@ public sealed class TranscriptionWorker(JobRunner runner, IServiceScopeFactory s
             {
                 blobs.DeleteQuietly(relative);
                 // Deleted meanwhile: publishing recreated its folder.
-                if (!await db.Transcriptions.AnyAsync(t => t.Id == row.Id, CancellationToken.None)) blobs.DeleteQuietly(Folder(row.PublicId));
+                if (!await db.Transcriptions.AnyAsync(t => t.Id == row.Id, CancellationToken.None)) blobs.DeleteQuietly(BlobStore.TranscriptionFolder(row.PublicId));
             }
         }
     }
