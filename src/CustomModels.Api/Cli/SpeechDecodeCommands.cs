@@ -4,17 +4,57 @@ using System.Globalization;
 using Microsoft.Extensions.Logging.Abstractions;
 using CustomModels.Core.Data;
 using CustomModels.Core.Training;
+using CustomModels.Speech.Acoustic;
 using CustomModels.Speech.Audio;
 using CustomModels.Speech.Decoding;
 using CustomModels.Speech.Keyterms;
 using CustomModels.Speech.Lexicon;
+using CustomModels.Speech.Text;
 
 namespace CustomModels.Api.Cli;
 
-/// <summary>`lexicon extend`, `decode`: the audio-side stages of the speech engine.</summary>
+/// <summary>`lexicon extend`, `acoustic adapt`, `decode`: the audio-side stages of the speech engine.</summary>
 public static class SpeechDecodeCommands
 {
-    public static IEnumerable<Command> Build() => [BuildLexicon(), BuildDecode()];
+    public static IEnumerable<Command> Build() => [BuildLexicon(), BuildAcoustic(), BuildDecode()];
+
+    private static Command BuildAcoustic()
+    {
+        var output = new Option<string>("--output") { Description = "Folder to write the adapted models to (cmn/, mllr/, map/)", Required = true };
+        var audio = new Argument<string[]>("audio")
+        {
+            Description = "Recordings to adapt to, each with its transcript beside it (visit_01.wav and visit_01.txt)", Arity = ArgumentArity.OneOrMore,
+        };
+        var adapt = new Command("adapt", "Adapt the base acoustic model to recordings as training does (features, bw, MLLR, MAP); prints each step's seconds")
+        {
+            output, audio,
+        };
+        adapt.SetAction(async (parseResult, cancellationToken) =>
+        {
+            var settings = DecoderSettings.Default;
+            var files = parseResult.GetValue(audio)!;
+            var utterances = files.Select(file => new AdaptationUtterance(file,
+                TranscriptNormalizer.Normalize(File.ReadAllText(Path.ChangeExtension(file, ".txt"))), Path.GetFileName(file))).ToList();
+            var baseDictionary = PronouncingDictionary.Load(settings.DictionaryPath);
+            var lexicon = await LexiconBuilder.ExtendAsync(utterances.Select(u => u.Transcript), baseDictionary,
+                [EspeakPronouncer.ForAcousticModel(settings.AcousticModelPath)], cancellationToken);
+            var newWords = lexicon.NewWords.ToLookup(p => p.Word, StringComparer.OrdinalIgnoreCase);
+            try
+            {
+                var result = await new AcousticAdapter(settings).AdaptAsync(utterances,
+                    word => baseDictionary.Contains(word) ? baseDictionary.Lookup(word) : newWords[word].ToList(),
+                    parseResult.GetValue(output)!, cancellationToken);
+                foreach (var (step, seconds) in result.StepSeconds) Console.WriteLine(FormattableString.Invariant($"{step}\t{seconds:F3}"));
+                return 0;
+            }
+            catch (AcousticAdaptationException e)
+            {
+                Console.Error.WriteLine(e.Message);
+                return 1;
+            }
+        });
+        return new Command("acoustic", "Acoustic model adaptation") { adapt };
+    }
 
     private static Command BuildLexicon()
     {
@@ -57,6 +97,7 @@ public static class SpeechDecodeCommands
             Description = "Weight of the keyterms' term model, 0..1", DefaultValueFactory = _ => KeytermBias.DefaultWeight,
         };
         var threads = new Option<int>("--threads") { Description = "Decoders working in parallel", DefaultValueFactory = _ => 1 };
+        var acoustic = new Option<string?>("--acoustic") { Description = "An adapted acoustic model's folder (from `acoustic adapt`: its cmn/, mllr/ or map/)" };
         var showSettings = new Option<bool>("--show-settings")
         {
             Description = "Print the base model's pocketsphinx arguments, one a line, as pocketsphinx_batch takes them, and exit",
@@ -64,11 +105,13 @@ public static class SpeechDecodeCommands
         var audio = new Argument<string[]>("audio") { Description = "Audio files in any format ffmpeg reads", Arity = ArgumentArity.ZeroOrMore };
         var decode = new Command("decode", "Transcribe audio files with the base model or a custom one; prints name<TAB>hypothesis")
         {
-            lm, dict, weight, text, keyterms, keytermWeight, threads, showSettings, audio,
+            lm, dict, weight, text, keyterms, keytermWeight, threads, acoustic, showSettings, audio,
         };
         decode.SetAction(async (parseResult, cancellationToken) =>
         {
-            var settings = DecoderSettings.Default;
+            var settings = parseResult.GetValue(acoustic) is { } adapted
+                ? AdaptedAcousticModel.Apply(DecoderSettings.Default, adapted)
+                : DecoderSettings.Default;
             if (parseResult.GetValue(showSettings))
             {
                 foreach (var argument in settings.ToPocketSphinxArguments()) Console.WriteLine(argument);

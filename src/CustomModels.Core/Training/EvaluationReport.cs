@@ -23,7 +23,7 @@ public sealed record EvaluationReport(
     IReadOnlyList<NewWord> NewWords,
     IReadOnlyList<string> UnpronounceableWords,
     EvaluationMetrics Metrics,
-    /// <summary>Wall time of each training stage (text, lexicon, language_model, interpolation_weight, decode_base, decode_active, decode_custom, metrics).</summary>
+    /// <summary>Wall time of each training stage (text, lexicon, language_model, interpolation_weight, acoustic_adaptation, decode_base, decode_active, decode_custom, metrics).</summary>
     IReadOnlyDictionary<string, double> StageSeconds,
     IReadOnlyList<UtteranceEvaluation> Utterances,
     /// <summary>The version that was active when this training decoded the evaluation audio with it (the promotion gate's yardstick); null when none was.</summary>
@@ -35,7 +35,9 @@ public sealed record EvaluationReport(
     /// <summary>custom − base, and new − previous active version when there was one: WER differences with their bootstrap intervals.</summary>
     IReadOnlyList<Comparison>? Comparisons,
     /// <summary>How the decoder's settings were chosen on the development split (null in reports written before tuning existed).</summary>
-    DecoderTuningReport? Tuning = null)
+    DecoderTuningReport? Tuning = null,
+    /// <summary>The acoustic adaptation candidates' development WERs and the one chosen (absent in reports from before adaptation existed).</summary>
+    AcousticAdaptationReport? AcousticAdaptation = null)
 {
     public const int ConfusionsShown = 50;
 

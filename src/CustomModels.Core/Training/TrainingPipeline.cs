@@ -24,12 +24,14 @@ public sealed record TrainingResult(string ArtifactDirectory, EvaluationMetrics 
 /// <summary>
 /// The training job, stage by stage:
 /// text → lexicon (new words with pronunciations) → domain language model → interpolation weight
-/// → decode the evaluation audio with the base model, the active version (when the model has one)
-/// and the new model → metrics and error analysis → artifact.
-/// The artifact folder holds domain.arpa, words.dict, model.json (weight) and evaluation.json.
+/// → decoder tuning and acoustic adaptation (both chosen on the development split) → decode the evaluation audio with the
+/// base model, the active version (when the model has one) and the new model → metrics and error
+/// analysis → artifact.
+/// The artifact folder holds domain.arpa, words.dict, model.json (weight, adaptation),
+/// evaluation.json and, when an adaptation was chosen, acoustic/ (the files that differ from the base model).
 /// Progress is reported as the real stages complete.
 /// </summary>
-public sealed class TrainingPipeline(BlobStore blobs, Recognizers recognizers, Pronouncers pronouncers, TrainingWorkerOptions options, TimeProvider time)
+public sealed partial class TrainingPipeline(BlobStore blobs, Recognizers recognizers, Pronouncers pronouncers, TrainingWorkerOptions options, TimeProvider time)
 {
     public const string ArpaFile = "domain.arpa";
     public const string DictionaryFile = "words.dict";
@@ -195,25 +197,31 @@ public sealed class TrainingPipeline(BlobStore blobs, Recognizers recognizers, P
             if (tuning is not null) weight = tuning.Chosen.InterpolationWeight;
         }
         var languageWeights = tuning?.LanguageWeights;
-        await File.WriteAllTextAsync(Path.Combine(artifact, ModelFile),
-            JsonSerializer.Serialize(new TrainedModelFile(model.Language, Order, weight, languageWeights?.LanguageWeight,
-                languageWeights?.WordInsertionPenalty), EvaluationReport.Json), ct);
         stages.End("tuning");
 
-        // 6–7. Decode the evaluation audio with the base model, the active version and the new model.
+        // 6. Acoustic adaptation: none, the channel's mean, MLLR or MAP, chosen on the development split.
+        var acoustic = await AdaptAcousticModelAsync(settings, split, baseDictionary, extension, workDirectory, artifact, 60, 68, progress, ct);
+        await File.WriteAllTextAsync(Path.Combine(artifact, ModelFile),
+            JsonSerializer.Serialize(new TrainedModelFile(model.Language, Order, weight, languageWeights?.LanguageWeight,
+                languageWeights?.WordInsertionPenalty, acoustic.Chosen), EvaluationReport.Json), ct);
+        stages.End("acoustic_adaptation");
+
+        // 7. Decode the evaluation audio with the base model, the active version and the new model.
         var references = evaluation.ToDictionary(d => d.Id, d => string.Join(' ', ReadTranscript(d, "Test")));
-        var baseHypotheses = await DecodeAllAsync(DecoderPool.ForBaseModel(settings, DecodersPerModel), evaluation, 60, 70, progress, ct);
+        var baseHypotheses = await DecodeAllAsync(DecoderPool.ForBaseModel(settings, DecodersPerModel), evaluation, 68, 75, progress, ct);
         stages.End("decode_base");
         var comparedVersion = evaluation.Count > 0 ? model.ActiveVersion : null;
         Dictionary<long, string>? activeHypotheses = null;
         if (comparedVersion is not null && model.ArtifactName is { } activeArtifact)
         {
-            var active = LoadArtifact(blobs.FullPath(BlobStore.ArtifactFolder(modelId, activeArtifact)));
-            activeHypotheses = await DecodeAllAsync(DecoderPool.ForCustomModel(settings, active, DecodersPerModel), evaluation, 70, 80, progress, ct);
+            var activeFolder = blobs.FullPath(BlobStore.ArtifactFolder(modelId, activeArtifact));
+            activeHypotheses = await DecodeAllAsync(DecoderPool.ForCustomModel(ArtifactDecoderSettings(settings, activeFolder), LoadArtifact(activeFolder), DecodersPerModel),
+                evaluation, 75, 85, progress, ct);
             stages.End("decode_active");
         }
         var custom = new CustomLanguageModel(arpaPath, Path.Combine(artifact, DictionaryFile), weight, languageWeights);
-        var customHypotheses = await DecodeAllAsync(DecoderPool.ForCustomModel(settings, custom, DecodersPerModel), evaluation, 80, 95, progress, ct);
+        var customHypotheses = await DecodeAllAsync(DecoderPool.ForCustomModel(ArtifactDecoderSettings(settings, artifact), custom, DecodersPerModel),
+            evaluation, 85, 95, progress, ct);
         stages.End("decode_custom");
 
         // 8. Metrics and error analysis, by alignment of normalized words and characters.
@@ -256,7 +264,8 @@ public sealed class TrainingPipeline(BlobStore blobs, Recognizers recognizers, P
             activeHypotheses is null ? null : comparedVersion, customTable.Words(), customTable.Confusions(EvaluationReport.ConfusionsShown), comparisons,
             new DecoderTuningReport(split.Development.Count, split.Development.Select(d => d.Id).ToList(),
                 tuning is null ? split.DevelopmentNote ?? "no training text outside the development pairs; the decoder's default settings are used" : null,
-                tuning?.Chosen, tuning?.Decodes ?? 0, tuning?.Candidates ?? []));
+                tuning?.Chosen, tuning?.Decodes ?? 0, tuning?.Candidates ?? []),
+            acoustic);
         await File.WriteAllTextAsync(Path.Combine(artifact, EvaluationFile), JsonSerializer.Serialize(report, EvaluationReport.Json), ct);
         return new TrainingResult(artifact, metrics, evaluationSource, dataSets.Select(d => d.Id).ToList(),
             activeHypotheses is null ? null : comparedVersion, comparedWordErrorRate);
@@ -421,9 +430,11 @@ sealed class StageTimer
 }
 
 /// <summary>
-/// model.json of an artifact: what a decoder needs besides the ARPA and dictionary files. The
+/// model.json of an artifact: what a decoder needs besides the ARPA and dictionary files (and the
+/// acoustic folder's, which <see cref="TrainingPipeline.ArtifactDecoderSettings"/> reads). The
 /// language weight and insertion penalty are those tuned on development audio; without them
 /// (no development split, or a model trained before tuning existed) the decoder's defaults.
+/// AcousticAdaptation names the adaptation chosen ("none", "cmn", "mllr" or "map"; absent before adaptation existed).
 /// </summary>
 public sealed record TrainedModelFile(string Language, int Order, double InterpolationWeight,
-    double? LanguageWeight = null, double? WordInsertionPenalty = null);
+    double? LanguageWeight = null, double? WordInsertionPenalty = null, string? AcousticAdaptation = null);

@@ -54,9 +54,10 @@ public sealed class DecoderCache(TranscriptionOptions options) : IDisposable
         RentAsync($"{(forKeyterms ? "keyterms/" : "")}custom/{modelId}/{artifactName}", pinned: false, () =>
         {
             var custom = TrainingPipeline.LoadArtifact(artifactFolder);
+            var customSettings = TrainingPipeline.ArtifactDecoderSettings(settings, artifactFolder);
             return forKeyterms
-                ? DecoderPool.ForKeyterms(settings, custom, options.Workers)
-                : DecoderPool.ForCustomModel(settings, custom, options.Workers);
+                ? DecoderPool.ForKeyterms(customSettings, custom, options.Workers)
+                : DecoderPool.ForCustomModel(customSettings, custom, options.Workers);
         }, ct);
 
     async Task<DecoderLease> RentAsync(string key, bool pinned, Func<DecoderPool> create, CancellationToken ct)

@@ -69,8 +69,9 @@ public sealed class AcousticAdapter(DecoderSettings settings)
         var ids = utterances.Select((_, i) => $"u{i:D5}").ToList();
         var cepstra = Path.Combine(workDirectory, "cepstra");
         Directory.CreateDirectory(cepstra);
-        for (var i = 0; i < utterances.Count; i++)
-            await AudioConverter.ConvertToPcmFileAsync(utterances[i].AudioPath, Path.Combine(cepstra, ids[i] + ".raw"), ct);
+        // Two conversions at once: each is mostly an ffprobe and an ffmpeg process starting.
+        await Parallel.ForEachAsync(Enumerable.Range(0, utterances.Count), new ParallelOptions { MaxDegreeOfParallelism = 2, CancellationToken = ct },
+            async (i, token) => await AudioConverter.ConvertToPcmFileAsync(utterances[i].AudioPath, Path.Combine(cepstra, ids[i] + ".raw"), token));
         var control = Path.Combine(workDirectory, "utterances.fileids");
         await File.WriteAllLinesAsync(control, ids, ct);
         await SphinxTool.RunAsync("sphinx_fe", [

@@ -10,7 +10,7 @@ namespace CustomModels.Api.Tests.Infrastructure;
 public static class TestAudio
 {
     static readonly SemaphoreSlim Once = new(1, 1);
-    static string? cardiology;
+    static readonly Dictionary<string, string> cardiology = [];
 
     public static string RepositoryRoot
     {
@@ -22,23 +22,27 @@ public static class TestAudio
         }
     }
 
-    /// <summary>A folder with train_01.wav/.txt … train_60 and test_01 … test_15.</summary>
-    public static async Task<string> CardiologyAsync()
+    /// <summary>
+    /// A folder with train_01.wav/.txt … train_60 and test_01 … test_15, in festival's us-slt voice
+    /// at 16 kHz (<paramref name="voice"/> "slt"), or its kal diphone voice at 8 kHz ("kal8k", a telephone channel).
+    /// </summary>
+    public static async Task<string> CardiologyAsync(string voice = "slt")
     {
         await Once.WaitAsync();
         try
         {
-            if (cardiology is not null) return cardiology;
-            var output = Path.Combine(Path.GetTempPath(), "custom-models-cardiology-audio");
+            if (cardiology.TryGetValue(voice, out var cached)) return cached;
+            var output = Path.Combine(Path.GetTempPath(), voice == "slt" ? "custom-models-cardiology-audio" : $"custom-models-cardiology-{voice}");
             var start = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true };
             start.ArgumentList.Add(Path.Combine(RepositoryRoot, "scripts", "synthesize-cardiology.sh"));
             start.ArgumentList.Add(output);
+            start.ArgumentList.Add(voice);
             using var process = Process.Start(start)!;
             var stderr = process.StandardError.ReadToEndAsync();
             await process.StandardOutput.ReadToEndAsync();
             await process.WaitForExitAsync();
             if (process.ExitCode != 0) throw new InvalidOperationException("synthesizing the cardiology corpus failed: " + await stderr);
-            return cardiology = output;
+            return cardiology[voice] = output;
         }
         finally
         {
