@@ -43,7 +43,7 @@ public static class TrainingClient
         await (await client.GetAsync($"{Models}/{modelId}")).AssertOkAsync();
 
     /// <summary>Polls until the model leaves status 3 (or the predicate on a status-3 model holds).</summary>
-    public static async Task<JsonObject> WaitAsync(this HttpClient client, long modelId, Func<JsonObject, bool>? until = null, int timeoutSeconds = 300)
+    public static async Task<JsonObject> WaitAsync(this HttpClient client, long modelId, Func<JsonObject, bool>? until = null, int timeoutSeconds = 600)
     {
         var deadline = DateTime.UtcNow.AddSeconds(timeoutSeconds);
         while (true)
