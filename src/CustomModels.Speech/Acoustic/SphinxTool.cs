@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace CustomModels.Speech.Acoustic;
 
 /// <summary>What a sphinxtrain or sphinxbase tool printed (standard output and error, interleaved as read) and its exit code.</summary>
@@ -33,26 +31,8 @@ internal static class SphinxTool
     {
         ct.ThrowIfCancellationRequested();
         var name = Path.GetFileName(program);
-        var startInfo = new ProcessStartInfo(program)
+        using (var process = ToolProcess.Start(program, arguments, "sphinxtrain and sphinxbase-utils: see scripts/install-deps.sh"))
         {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-        };
-        foreach (var argument in arguments) startInfo.ArgumentList.Add(argument);
-        Process process;
-        try
-        {
-            process = Process.Start(startInfo) ?? throw new InvalidOperationException($"{name} did not start");
-        }
-        catch (System.ComponentModel.Win32Exception e)
-        {
-            throw new InvalidOperationException($"{name} is not installed (sphinxtrain and sphinxbase-utils: see scripts/install-deps.sh)", e);
-        }
-        using (process)
-        {
-            process.StandardInput.Close();
             var lines = new List<string>();
             async Task Pump(StreamReader reader)
             {
@@ -67,7 +47,7 @@ internal static class SphinxTool
                 }
             }
             var pumps = Task.WhenAll(Pump(process.StandardOutput), Pump(process.StandardError));
-            await using (ct.Register(() => Kill(process)))
+            await using (ct.Register(() => ToolProcess.Kill(process)))
             {
                 try
                 {
@@ -75,7 +55,7 @@ internal static class SphinxTool
                 }
                 catch (OperationCanceledException)
                 {
-                    Kill(process);
+                    ToolProcess.Kill(process);
                     throw;
                 }
                 await pumps;
@@ -86,18 +66,6 @@ internal static class SphinxTool
                 throw new AcousticAdaptationException(
                     $"{name} failed (exit code {run.ExitCode}): {run.Errors.FirstOrDefault() ?? lines.LastOrDefault() ?? "no output"}");
             return run;
-        }
-    }
-
-    static void Kill(Process process)
-    {
-        try
-        {
-            if (!process.HasExited) process.Kill(entireProcessTree: true);
-        }
-        catch (InvalidOperationException)
-        {
-            // It exited between the check and the kill.
         }
     }
 }

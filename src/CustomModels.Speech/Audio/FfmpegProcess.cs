@@ -35,24 +35,7 @@ internal sealed class FfmpegProcess : IAsyncDisposable
     public static FfmpegProcess Start(string program, IEnumerable<string> arguments, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        var startInfo = new ProcessStartInfo(program)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-        };
-        foreach (var argument in arguments) startInfo.ArgumentList.Add(argument);
-        Process process;
-        try
-        {
-            process = Process.Start(startInfo) ?? throw new InvalidOperationException($"{program} did not start");
-        }
-        catch (System.ComponentModel.Win32Exception e)
-        {
-            throw new InvalidOperationException($"{program} is not installed (see scripts/install-deps.sh)", e);
-        }
-        process.StandardInput.Close();
+        var process = ToolProcess.Start(program, arguments, "see scripts/install-deps.sh");
         return new FfmpegProcess(process, cancellationToken);
     }
 
@@ -71,17 +54,7 @@ internal sealed class FfmpegProcess : IAsyncDisposable
         return _process.ExitCode;
     }
 
-    private void Kill()
-    {
-        try
-        {
-            if (!_process.HasExited) _process.Kill(entireProcessTree: true);
-        }
-        catch (InvalidOperationException)
-        {
-            // It exited between the check and the kill.
-        }
-    }
+    private void Kill() => ToolProcess.Kill(_process);
 
     public async ValueTask DisposeAsync()
     {
