@@ -61,14 +61,17 @@ internal sealed class EstimatedSection<TKey>(int order, TKey[] keys, float[] log
 
     public override NGramSection ToModelSection(IReadOnlySet<UInt128> wanted)
     {
-        var indexes = new List<int>();
+        var packed = new List<UInt128>();
+        var keptLogProbabilities = new List<float>();
+        var keptLogBackoffs = logBackoffs is null ? null : new List<float>();
         for (var i = 0; i < keys.Length; i++)
         {
-            if (wanted.Contains(key.ToPackedNGram(keys[i], order))) indexes.Add(i);
+            var ngram = key.ToPackedNGram(keys[i], order);
+            if (!wanted.Contains(ngram)) continue;
+            packed.Add(ngram);
+            keptLogProbabilities.Add(logProbabilities[i]);
+            keptLogBackoffs?.Add(logBackoffs![i]);
         }
-        return new NGramSection(
-            indexes.Select(i => key.ToPackedNGram(keys[i], order)).ToArray(),
-            indexes.Select(i => logProbabilities[i]).ToArray(),
-            logBackoffs is null ? null : indexes.Select(i => logBackoffs[i]).ToArray());
+        return new NGramSection(packed.ToArray(), keptLogProbabilities.ToArray(), keptLogBackoffs?.ToArray());
     }
 }

@@ -31,8 +31,7 @@ internal static class Interpolate
         where TKey : unmanaged, IBinaryInteger<TKey>, IUnsignedNumber<TKey>
     {
         var order = counts.Length;
-        var uniform = new double[] { 1.0 / (vocabularySize - 1) }; // the empty context's "lower order"
-        double[] lower = uniform;
+        double[] lower = [1.0 / (vocabularySize - 1)]; // the empty context's "lower order": the uniform share
         TKey[]? lowerKeys = null;
         for (var n = 1; n <= order; n++)
         {

@@ -126,13 +126,13 @@ public static class KneserNeyEstimator
     /// <summary>For each order (index order − 1), every n-gram of words next to each other in the sentences with their start and end.</summary>
     private static HashSet<UInt128>[] ScoredNGrams(string[] vocabulary, IEnumerable<string> lines, int order)
     {
-        var ids = new Dictionary<string, int>(StringComparer.Ordinal);
-        for (var id = 0; id < vocabulary.Length; id++) ids[vocabulary[id]] = id;
+        Dictionary<string, int>? ids = null; // built for the first sentence: lm build scores none
         var wanted = Enumerable.Range(0, order).Select(_ => new HashSet<UInt128>()).ToArray();
         foreach (var line in lines)
         {
             var words = Text.TranscriptNormalizer.Words(line);
             if (words.Count == 0) continue;
+            ids ??= vocabulary.Select((word, id) => KeyValuePair.Create(word, id)).ToDictionary(StringComparer.Ordinal);
             var sentence = new int[words.Count + 2];
             sentence[0] = CorpusCount.SentenceStartId;
             for (var i = 0; i < words.Count; i++) sentence[i + 1] = ids.GetValueOrDefault(words[i], CorpusCount.UnknownId);
@@ -191,7 +191,7 @@ public static class KneserNeyEstimator
         progress?.Invoke(0.65);
         ct.ThrowIfCancellationRequested();
         var countsOfCounts = counts.Select(c => c.CountsOfCounts()).ToArray();
-        var discounts = counts.Select((_, n) => KneserNeyDiscount.FromCountsOfCounts(countsOfCounts[n])).ToArray();
+        var discounts = countsOfCounts.Select(KneserNeyDiscount.FromCountsOfCounts).ToArray();
         var ngramCounts = counts.Select(c => (long)c.Keys.Length).ToArray();
         var sections = Interpolate.Run(corpus.Vocabulary.Length, counts, discounts, key, parallelism, ct)
             .Select(section =>
