@@ -30,9 +30,15 @@ public static class SpeechLmCommands
             Description = "Memory for counting n-grams; beyond it sorted runs are spilled next to the output file and merged (the model is the same)",
             DefaultValueFactory = _ => EstimationOptions.DefaultMemoryBudgetMegabytes,
         };
+        var maxNGrams = new Option<long>("--max-ngrams")
+        {
+            Description = "The most n-grams the model may have: beyond it, the n-grams of order 2 and up seen fewer than k times are pruned, " +
+                          "k the smallest that fits (the limit training uses by default; 0: never prune)",
+            DefaultValueFactory = _ => EstimationOptions.DecoderNGramLimit,
+        };
         var build = new Command("build", "Estimate an interpolated modified Kneser-Ney n-gram model and write it as ARPA")
         {
-            order, input, output, timings, memory,
+            order, input, output, timings, memory, maxNGrams,
         };
         build.SetAction((parseResult, _) => Run(() =>
         {
@@ -43,10 +49,13 @@ public static class SpeechLmCommands
             var outputPath = parseResult.GetValue(output)!;
             var memoryMegabytes = parseResult.GetValue(memory);
             if (memoryMegabytes < 1) throw new InvalidDataException($"--memory-mb must be at least 1, not {memoryMegabytes}");
+            var limit = parseResult.GetValue(maxNGrams);
+            if (limit < 0) throw new InvalidDataException($"--max-ngrams must be 0 or more, not {limit}");
             var options = new EstimationOptions
             {
                 MemoryBudgetBytes = memoryMegabytes * (1L << 20),
                 TemporaryDirectory = Path.GetDirectoryName(Path.GetFullPath(outputPath)),
+                NGramLimit = limit == 0 ? long.MaxValue : limit,
             };
 
             var stopwatch = Stopwatch.StartNew();
@@ -76,7 +85,8 @@ public static class SpeechLmCommands
             }
             var counts = string.Join(' ', Enumerable.Range(1, n).Select(k => $"{k}-grams={estimate.NGramCounts[k - 1]}"));
             var spilled = estimate.SpilledRuns > 0 ? $" ({estimate.SpilledRuns} sorted runs spilled to disk)" : "";
-            Console.WriteLine(Invariant($"{outputPath}: {counts} from {estimate.Sentences} sentences, {estimate.Words} words in {stopwatch.Elapsed.TotalSeconds:F2} s{spilled}"));
+            var pruned = estimate.PrunedBelow > 1 ? $" (n-grams seen fewer than {estimate.PrunedBelow} times pruned to fit {limit})" : "";
+            Console.WriteLine(Invariant($"{outputPath}: {counts}{pruned} from {estimate.Sentences} sentences, {estimate.Words} words in {stopwatch.Elapsed.TotalSeconds:F2} s{spilled}"));
             if (parseResult.GetValue(timings))
             {
                 Console.WriteLine("stages (s): " + string.Join(", ", estimate.StageTimes.Select(s => Invariant($"{s.Stage} {s.Elapsed.TotalSeconds:F3}"))));

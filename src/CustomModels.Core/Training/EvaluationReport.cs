@@ -64,8 +64,12 @@ public sealed record DecoderTuningReport(int DevelopmentPairs, IReadOnlyList<lon
 
 /// <param name="HeldOutPerplexity">Perplexity of the interpolated model on held-out training text at the chosen weight.</param>
 /// <param name="TestTextPerplexity">Perplexity of the domain model on uploaded test text, when there is some.</param>
+/// <param name="PrunedBelow">
+/// The n-grams of order 2 and up seen fewer times than this were left out of the model to keep it
+/// within what the decoders load quickly (<see cref="CustomModels.Speech.LanguageModel.EstimationOptions.DecoderNGramLimit"/>); 1 when none were.
+/// </param>
 public sealed record LanguageModelSummary(int Order, IReadOnlyList<long> NGrams, long TrainingSentences, long TrainingWords,
-    double? HeldOutPerplexity, double? TestTextPerplexity);
+    double? HeldOutPerplexity, double? TestTextPerplexity, long PrunedBelow);
 
 /// <summary>
 /// A word the base dictionary lacks, with the pronunciations the training gave it, how often the

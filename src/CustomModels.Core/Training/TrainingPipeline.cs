@@ -134,6 +134,7 @@ public sealed partial class TrainingPipeline(BlobStore blobs, Recognizers recogn
             var estimate = KneserNeyEstimator.EstimateToArpa(text, Order, new EstimationOptions
             {
                 MemoryBudgetBytes = options.MemoryBudgetMegabytes * (1L << 20),
+                NGramLimit = EstimationOptions.DecoderNGramLimit,
                 TemporaryDirectory = workDirectory,
                 Progress = report,
                 CancellationToken = ct,
@@ -142,7 +143,7 @@ public sealed partial class TrainingPipeline(BlobStore blobs, Recognizers recogn
             double? testTextPerplexity = null;
             var measured = Perplexity.Measure(estimate.Model, testLines);
             if (measured.Tokens > 0) testTextPerplexity = measured.ExcludingOovs;
-            return (NGrams: estimate.NGramCounts.ToList(), estimate.Sentences, estimate.Words, TestTextPerplexity: testTextPerplexity);
+            return (NGrams: estimate.NGramCounts.ToList(), estimate.Sentences, estimate.Words, TestTextPerplexity: testTextPerplexity, estimate.PrunedBelow);
         }, 12, 40, progress, ct);
         stages.End("language_model");
 
@@ -259,7 +260,7 @@ public sealed partial class TrainingPipeline(BlobStore blobs, Recognizers recogn
             choice?.Candidates.Select(c => new WeightPerplexity(c.Weight, Math.Round(c.Perplexity, 3))).ToList() ?? [],
             new LanguageModelSummary(Order, languageModel.NGrams, languageModel.Sentences, languageModel.Words,
                 choice?.Candidates.FirstOrDefault(c => c.Weight == weight)?.Perplexity is { } p ? Math.Round(p, 3) : null,
-                languageModel.TestTextPerplexity is { } t ? Math.Round(t, 3) : null),
+                languageModel.TestTextPerplexity is { } t ? Math.Round(t, 3) : null, languageModel.PrunedBelow),
             newWords, extension.Unpronounceable, metrics, stages.Seconds, utterances,
             activeHypotheses is null ? null : comparedVersion, customTable.Words(), customTable.Confusions(EvaluationReport.ConfusionsShown), comparisons,
             new DecoderTuningReport(split.Development.Count, split.Development.Select(d => d.Id).ToList(),

@@ -8,16 +8,29 @@ namespace CustomModels.Speech.LanguageModel;
 /// For each n-gram, the index of its last n − 1 words among the n-grams of the order below
 /// (what interpolation looks up); null for unigrams and for raw counts.
 /// </param>
-internal sealed class OrderCounts<TKey>(int order, TKey[] keys, long[] counts, int[]? suffixIndexes = null)
+/// <param name="occurrences">
+/// How often each n-gram occurs in the text (at most <see cref="int.MaxValue"/>), for the orders
+/// whose <paramref name="counts"/> are continuation counts (those between the unigrams and the
+/// highest order); null where the counts are the raw ones, and for unigrams, which are never pruned.
+/// </param>
+internal sealed class OrderCounts<TKey>(int order, TKey[] keys, long[] counts, int[]? suffixIndexes = null, int[]? occurrences = null)
 {
     public int Order { get; } = order;
     public TKey[] Keys { get; private set; } = keys;
     public long[] Counts { get; private set; } = counts;
     public int[]? SuffixIndexes { get; private set; } = suffixIndexes;
+    public int[]? Occurrences { get; private set; } = occurrences;
+
+    /// <summary>How often n-gram <paramref name="index"/> occurs in the text (order 2 and up; the highest order's counts are these).</summary>
+    public long OccurrencesOf(int index) => Occurrences is { } occurrences ? occurrences[index] : Counts[index];
 
     // The stages after counting each need only some of these arrays; releasing each as soon as
     // its last reader is done keeps a large model's peak memory near the size of the model itself.
-    public void ReleaseCounts() => Counts = [];
+    public void ReleaseCounts()
+    {
+        Counts = [];
+        Occurrences = null;
+    }
 
     public void ReleaseSuffixIndexes() => SuffixIndexes = null;
 
@@ -52,7 +65,7 @@ internal static class AdjustCounts
         for (var n = order - 1; n >= 1; n--)
         {
             var (lower, suffixIndexes) = n == 1 ? Unigrams(above, vocabularySize, key) : Continuations(above, raw[n - 1], key, parallelism);
-            result[n] = new OrderCounts<TKey>(n + 1, above.Keys, above.Counts, suffixIndexes);
+            result[n] = new OrderCounts<TKey>(n + 1, above.Keys, above.Counts, suffixIndexes, above.Occurrences);
             above = lower;
         }
         result[0] = above;
@@ -61,7 +74,9 @@ internal static class AdjustCounts
 
     /// <summary>
     /// The n-grams of order n: the "&lt;s&gt; …" ones with their raw counts, then each distinct suffix of
-    /// the (n+1)-grams counted once per (n+1)-gram. The two sets never meet (nothing precedes &lt;s&gt;,
+    /// the (n+1)-grams counted once per (n+1)-gram; and how often each occurs, for pruning: a
+    /// "&lt;s&gt; …" n-gram's raw count, a suffix's the sum of its (n+1)-grams' (every occurrence of an
+    /// n-gram not starting with &lt;s&gt; has a word before it). The two sets never meet (nothing precedes &lt;s&gt;,
     /// so no suffix starts with it), and every "&lt;s&gt; …" key is smaller than any suffix, so the
     /// result is sorted once the suffixes are. Each suffix is sorted together with the position of
     /// its (n+1)-gram, packed into one key when both fit (a trigram model of a vocabulary under a
@@ -99,6 +114,8 @@ internal static class AdjustCounts
         var counts = new long[first + distinct];
         sentenceStarts.Keys.CopyTo(keys, 0);
         sentenceStarts.Counts.CopyTo(counts, 0);
+        var occurrences = new int[first + distinct];
+        for (var i = 0; i < first; i++) occurrences[i] = Saturated(sentenceStarts.Counts[i]);
         var suffixIndexes = new int[length];
         var d = first - 1;
         for (var i = 0; i < length; i++)
@@ -106,15 +123,20 @@ internal static class AdjustCounts
             var suffix = suffixes[i] >> shift;
             if (i == 0 || suffix != suffixes[i - 1] >> shift) keys[++d] = suffix;
             counts[d]++;
-            suffixIndexes[packed ? int.CreateTruncating(suffixes[i] & positionMask) : positions![i]] = d;
+            var position = packed ? int.CreateTruncating(suffixes[i] & positionMask) : positions![i];
+            occurrences[d] = Saturated(occurrences[d] + above.OccurrencesOf(position));
+            suffixIndexes[position] = d;
         }
         if (first > 0 && distinct > 0 && keys[first - 1] >= keys[first])
             throw new InvalidOperationException($"internal error: a {n}-gram suffix sorts before an n-gram starting with <s>");
         suffixes = null;
         positions = null;
         ReleasedArrays.Reclaim((long)length * (Unsafe.SizeOf<TKey>() + (packed ? 0 : sizeof(int))));
-        return (new OrderCounts<TKey>(n, keys, counts), suffixIndexes);
+        return (new OrderCounts<TKey>(n, keys, counts, occurrences: occurrences), suffixIndexes);
     }
+
+    /// <summary>Pruning compares occurrences with small thresholds: a count beyond an int's range is as good as the largest int.</summary>
+    private static int Saturated(long count) => (int)Math.Min(count, int.MaxValue);
 
     /// <summary>Every word of the vocabulary is a unigram, its key its id, so counting needs no sort.</summary>
     private static (OrderCounts<TKey> Lower, int[] SuffixIndexes) Unigrams<TKey>(OrderCounts<TKey> bigrams, int vocabularySize, EstimationKey<TKey> key)

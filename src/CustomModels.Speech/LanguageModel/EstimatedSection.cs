@@ -47,6 +47,26 @@ internal sealed class EstimatedSection<TKey>(int order, TKey[] keys, float[] log
         }
     }
 
+    /// <summary>This order without the n-grams <paramref name="kept"/> says are pruned (all of it when null).</summary>
+    public EstimatedSection<TKey> Only(bool[]? kept)
+    {
+        if (kept is null) return this;
+        var count = kept.Count(k => k);
+        var keptKeys = new TKey[count];
+        var keptLogProbabilities = new float[count];
+        var keptLogBackoffs = logBackoffs is null ? null : new float[count];
+        var next = 0;
+        for (var i = 0; i < kept.Length; i++)
+        {
+            if (!kept[i]) continue;
+            keptKeys[next] = keys[i];
+            keptLogProbabilities[next] = logProbabilities[i];
+            if (keptLogBackoffs is not null) keptLogBackoffs[next] = logBackoffs![i];
+            next++;
+        }
+        return new EstimatedSection<TKey>(order, keptKeys, keptLogProbabilities, keptLogBackoffs, key);
+    }
+
     public override NGramSection ToModelSection(Parallelism parallelism)
     {
         var packed = new UInt128[keys.Length];

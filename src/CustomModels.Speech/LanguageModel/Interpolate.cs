@@ -19,6 +19,11 @@ namespace CustomModels.Speech.LanguageModel;
 /// its probability is written as −99, as in SRILM's ARPA files.
 /// An order is handed on as soon as the order above has given it its backoffs, and its arrays
 /// are released then: only two orders are ever held at once, as lmplz streams them.
+/// With <see cref="CountPruning"/>, as lmplz --prune: a pruned n-gram's adjusted count stays in its
+/// context's denominator but not in N1, N2, N3+, and the whole of it joins γ(c), which then holds
+/// what the pruned words had of u(w | c); a context still sums to 1 with them gone, and the
+/// n-grams kept have the probabilities of the unpruned model under that γ. Pruned n-grams are
+/// dropped from an order when it is handed on.
 /// </summary>
 internal static class Interpolate
 {
@@ -27,12 +32,13 @@ internal static class Interpolate
     /// <param name="counts">Adjusted counts (<see cref="AdjustCounts"/>); consumed.</param>
     /// <returns>Each order, lowest first, computed as it is asked for.</returns>
     public static IEnumerable<EstimatedSection> Run<TKey>(int vocabularySize, OrderCounts<TKey>[] counts, IReadOnlyList<KneserNeyDiscount> discounts,
-        EstimationKey<TKey> key, Parallelism parallelism, CancellationToken ct)
+        CountPruning pruning, EstimationKey<TKey> key, Parallelism parallelism, CancellationToken ct)
         where TKey : unmanaged, IBinaryInteger<TKey>, IUnsignedNumber<TKey>
     {
         var order = counts.Length;
         double[] lower = [1.0 / (vocabularySize - 1)]; // the empty context's "lower order": the uniform share
         TKey[]? lowerKeys = null;
+        bool[]? lowerKept = null;
         for (var n = 1; n <= order; n++)
         {
             ct.ThrowIfCancellationRequested();
@@ -43,6 +49,7 @@ internal static class Interpolate
             var logProbabilities = highest ? new float[current.Keys.Length] : null;
             var lowerBackoffs = lowerKeys is null ? null : new float[lowerKeys.Length]; // 0: not a context
             var suffixIndexes = current.SuffixIndexes; // null for unigrams, whose lower order is the uniform share
+            var kept = pruning.MinimumCount > 1 && n > 1 ? new bool[current.Keys.Length] : null; // null: every n-gram kept
             var chunks = ContextAlignedChunks(current.Keys, key);
             parallelism.For(0, chunks.Length - 1, c =>
             {
@@ -57,14 +64,15 @@ internal static class Interpolate
                 {
                     var context = key.Context(keys[start]);
                     var end = start;
-                    long denominator = 0;
+                    long denominator = 0, prunedMass = 0;
                     followers.Clear();
                     for (; end < keys.Length && key.Context(keys[end]) == context; end++)
                     {
                         denominator += adjusted[end];
-                        if (adjusted[end] > 0) followers[(int)Math.Min(adjusted[end], 3)]++;
+                        if (kept is not null && !(kept[end] = pruning.Keeps(current, end))) prunedMass += adjusted[end];
+                        else if (adjusted[end] > 0) followers[(int)Math.Min(adjusted[end], 3)]++;
                     }
-                    var gamma = (discount.D1 * followers[1] + discount.D2 * followers[2] + discount.D3Plus * followers[3]) / denominator;
+                    var gamma = (discount.D1 * followers[1] + discount.D2 * followers[2] + discount.D3Plus * followers[3] + prunedMass) / denominator;
                     for (var i = start; i < end; i++)
                     {
                         var p = (adjusted[i] - discount.For(adjusted[i])) / denominator + gamma * lower[suffixIndexes?[i] ?? 0];
@@ -88,17 +96,18 @@ internal static class Interpolate
 
             if (lowerKeys is not null)
             {
-                yield return new EstimatedSection<TKey>(n - 1, lowerKeys, Logarithms(lower, n - 1, parallelism), lowerBackoffs, key);
+                yield return new EstimatedSection<TKey>(n - 1, lowerKeys, Logarithms(lower, n - 1, parallelism), lowerBackoffs, key).Only(lowerKept);
                 counts[n - 2].ReleaseKeys();
             }
             if (highest)
             {
-                yield return new EstimatedSection<TKey>(n, current.Keys, logProbabilities!, null, key);
+                yield return new EstimatedSection<TKey>(n, current.Keys, logProbabilities!, null, key).Only(kept);
                 current.ReleaseKeys();
             }
             var released = lower.Length * (long)sizeof(double) + (lowerKeys?.Length ?? 0) * (long)Unsafe.SizeOf<TKey>();
             lower = probabilities!;
             lowerKeys = current.Keys;
+            lowerKept = kept;
             ReleasedArrays.Reclaim(released);
         }
     }

@@ -13,6 +13,10 @@ namespace CustomModels.Speech.LanguageModel;
 /// <param name="CountsOfCounts">Per order, of the adjusted counts the discounts were computed from.</param>
 /// <param name="StageTimes">Wall time of each stage, in order, for operators measuring where the time goes.</param>
 /// <param name="SpilledRuns">How many sorted runs of counts went to disk because they exceeded the memory budget.</param>
+/// <param name="PrunedBelow">
+/// The n-grams of order 2 and up seen fewer times than this were pruned to keep the model within
+/// <see cref="EstimationOptions.NGramLimit"/>; 1 when nothing was.
+/// </param>
 public sealed record LanguageModelEstimate(
     BackoffLanguageModel Model,
     IReadOnlyList<long> NGramCounts,
@@ -21,7 +25,8 @@ public sealed record LanguageModelEstimate(
     long Sentences,
     long Words,
     IReadOnlyList<StageTime> StageTimes,
-    int SpilledRuns);
+    int SpilledRuns,
+    long PrunedBelow);
 
 public readonly record struct StageTime(string Stage, TimeSpan Elapsed);
 
@@ -29,6 +34,16 @@ public readonly record struct StageTime(string Stage, TimeSpan Elapsed);
 public sealed record EstimationOptions
 {
     public const int DefaultMemoryBudgetMegabytes = 1024;
+
+    /// <summary>
+    /// The n-gram limit training gives a domain model (<see cref="NGramLimit"/>): what sphinxbase
+    /// reads from ARPA text in seconds. Reading costs microseconds and some 70 bytes per n-gram
+    /// (measured with sphinx_lm_convert, load average 23: 30.6 million n-grams, 168 s and 2.1 GB;
+    /// 2.7 million, 11.9 s and 198 MB), and a trained model is read to choose its weight and by
+    /// every decoder. A domain text of a few megabytes has far fewer n-grams and is never pruned;
+    /// the 200 MB bench corpus (bench/train-large) has 30.6 million, nine in ten of them seen once.
+    /// </summary>
+    public const long DecoderNGramLimit = 4_000_000;
 
     /// <summary>
     /// Memory for gathering the n-gram occurrences; beyond it they are counted in sorted runs
@@ -44,6 +59,13 @@ public sealed record EstimationOptions
 
     /// <summary>Looked at every few thousand lines while reading and counting, and between stages.</summary>
     public CancellationToken CancellationToken { get; init; }
+
+    /// <summary>
+    /// The most n-grams (of all orders) the model may have: beyond it, the n-grams of order 2 and
+    /// up seen fewer than k times are pruned, k the smallest that fits (<see cref="CountPruning"/>).
+    /// Unlimited by default.
+    /// </summary>
+    public long NGramLimit { get; init; } = long.MaxValue;
 }
 
 /// <summary>
@@ -192,8 +214,9 @@ public static class KneserNeyEstimator
         ct.ThrowIfCancellationRequested();
         var countsOfCounts = counts.Select(c => c.CountsOfCounts()).ToArray();
         var discounts = countsOfCounts.Select(KneserNeyDiscount.FromCountsOfCounts).ToArray();
-        var ngramCounts = counts.Select(c => (long)c.Keys.Length).ToArray();
-        var sections = Interpolate.Run(corpus.Vocabulary.Length, counts, discounts, key, parallelism, ct)
+        var pruning = CountPruning.Choose(counts, options.NGramLimit);
+        var ngramCounts = pruning.NGramCounts;
+        var sections = Interpolate.Run(corpus.Vocabulary.Length, counts, discounts, pruning, key, parallelism, ct)
             .Select(section =>
             {
                 progress?.Invoke(0.65 + 0.35 * (section.Order - 1) / ngramCounts.Length);
@@ -202,7 +225,8 @@ public static class KneserNeyEstimator
         var model = new BackoffLanguageModel(corpus.Vocabulary, build(corpus.Vocabulary, ngramCounts, sections));
         clock.Lap(stage);
         progress?.Invoke(1);
-        return new LanguageModelEstimate(model, ngramCounts, discounts, countsOfCounts, corpus.Sentences, corpus.Words, clock.Times, corpus.SpilledRuns);
+        return new LanguageModelEstimate(model, ngramCounts, discounts, countsOfCounts, corpus.Sentences, corpus.Words, clock.Times, corpus.SpilledRuns,
+            pruning.MinimumCount);
     }
 
     private sealed class StageClock
