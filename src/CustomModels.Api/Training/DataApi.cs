@@ -197,8 +197,8 @@ public static class DataApi
         DataSetKind kind, UploadedFile? audio, UploadedFile transcript, int words, double? duration, CancellationToken ct)
     {
         var name = Guid.NewGuid().ToString("N");
-        var transcriptBlob = Path.Combine(BlobStore.DataFolder(model.Id), name + ".txt");
-        var audioBlob = audio is null ? null : Path.Combine(BlobStore.DataFolder(model.Id), name + ".audio");
+        var transcriptBlob = StorageLayout.DataTranscript(model.Id, name);
+        var audioBlob = audio is null ? null : StorageLayout.DataAudio(model.Id, name);
         var now = time.UtcNowToSecond();
         var row = new TrainingDataSet
         {

@@ -47,10 +47,9 @@ public static class EvaluationDownloads
             return (null, false, ApiError.InvalidQuery(new Dictionary<string, string> { ["format"] = "Must be json or csv" }));
         if (artifactName is null)
             return (null, false, ApiError.Conflict("The model has no evaluation yet: train it first", "MODEL_NOT_TRAINED"));
-        var path = blobs.FullPath(Path.Combine(BlobStore.ArtifactFolder(modelId, artifactName), TrainingPipeline.EvaluationFile));
         try
         {
-            return (File.OpenRead(path), format.Count == 1 && format[0] == "csv", null);
+            return (ModelArtifact.Of(blobs, modelId, artifactName).OpenEvaluation(), format.Count == 1 && format[0] == "csv", null);
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {

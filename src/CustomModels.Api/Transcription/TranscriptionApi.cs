@@ -159,8 +159,8 @@ public static class TranscriptionApi
         long org, UploadedFile audio, string language, long? modelId, int? modelVersion, Uri? webhook, IReadOnlyList<KeytermReport>? keyterms, double duration)
     {
         var publicId = "stt_" + RandomNumberGenerator.GetString("abcdefghijklmnopqrstuvwxyz234567", 20);
-        var folder = BlobStore.TranscriptionFolder(publicId);
-        var audioBlob = Path.Combine(folder, "audio");
+        var folder = StorageLayout.TranscriptionFolder(publicId);
+        var audioBlob = StorageLayout.TranscriptionAudio(publicId);
         var request = context.Request;
         var row = new TranscriptionJob
         {
@@ -247,7 +247,7 @@ public static class TranscriptionApi
         var org = CurrentKey.Get(context).OrganizationId;
         var rows = await db.Transcriptions.Where(t => t.PublicId == id && t.OrganizationId == org).ExecuteDeleteAsync(context.RequestAborted);
         if (rows == 0) return NotFound();
-        blobs.DeleteQuietly(BlobStore.TranscriptionFolder(id));
+        blobs.DeleteQuietly(StorageLayout.TranscriptionFolder(id));
         return TypedResults.NoContent();
     }
 

@@ -15,7 +15,7 @@ public sealed class ModelDeletion(BlobStore blobs)
     {
         var rows = await db.CustomModels.Where(m => m.Id == modelId && m.OrganizationId == organizationId).ExecuteDeleteAsync(ct);
         if (rows == 0) return false;
-        blobs.DeleteQuietly(BlobStore.ModelFolder(modelId));
+        blobs.DeleteQuietly(StorageLayout.ModelFolder(modelId));
         return true;
     }
 }

@@ -6,20 +6,21 @@ using Microsoft.Extensions.Logging;
 namespace CustomModels.Core.Storage;
 
 /// <summary>
-/// Files under the data folder. A blob is written under tmp/ and renamed into place only when
-/// whole, so a path that a database row names always holds a complete file.
+/// Files under the data folder (where each lives: <see cref="StorageLayout"/>). A blob is written
+/// under tmp/ and renamed into place only when whole, so a path that a database row names always
+/// holds a complete file.
 /// </summary>
 public sealed class BlobStore(StorageSettings storage)
 {
     public string Root => storage.DataDirectory;
-    string TempRoot => Path.Combine(Root, "tmp");
+    string TempRoot => Path.Combine(Root, StorageLayout.TempFolder);
 
     /// <summary>
     /// This process's own folder under tmp/: every process sharing the data folder writes its
     /// unfinished files in a folder of its own, whose modification time is its heartbeat (see
     /// <see cref="TempSweeper"/>).
     /// </summary>
-    string ProcessTemp { get; } = Path.Combine(storage.DataDirectory, "tmp",
+    string ProcessTemp { get; } = Path.Combine(storage.DataDirectory, StorageLayout.TempFolder,
         $"{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..12]}");
 
     /// <summary>A fresh path for a file being written; nothing else will use it.</summary>
@@ -30,21 +31,6 @@ public sealed class BlobStore(StorageSettings storage)
     }
 
     public string FullPath(string relative) => Path.Combine(Root, relative);
-
-    public static string ModelFolder(long modelId) => Path.Combine("models", modelId.ToString());
-
-    public static string DataFolder(long modelId) => Path.Combine(ModelFolder(modelId), "data");
-
-    public static string ArtifactFolder(long modelId, string artifactName) => Path.Combine(ModelFolder(modelId), "artifacts", artifactName);
-
-    /// <summary>Where one attempt of a model's training works (a delete of the model takes it along).</summary>
-    public static string WorkFolder(long modelId, string attemptName) => Path.Combine(ModelFolder(modelId), "work", attemptName);
-
-    /// <summary>A transcription's audio, result and keyterm model.</summary>
-    public static string TranscriptionFolder(string publicId) => Path.Combine("transcriptions", publicId);
-
-    /// <summary>The server key the webhook secrets are derived from.</summary>
-    public static string WebhookSigningKey => Path.Combine("keys", "webhook-signing.key");
 
     /// <summary>Moves a finished temporary file or folder to its relative place (same file system: a rename).</summary>
     public void Publish(string tempPath, string relative)

@@ -31,9 +31,6 @@ public sealed record AcousticAdaptationReport(
 
 public sealed partial class TrainingPipeline
 {
-    /// <summary>The folder of a trained model's artifact that holds its adapted acoustic model's files (absent: the base model).</summary>
-    public const string AcousticFolder = "acoustic";
-
     /// <summary>Below this much audio of training pairs to fit on, the stage adapts nothing.</summary>
     public const double MinimumAdaptationSeconds = 60;
 
@@ -46,13 +43,6 @@ public sealed partial class TrainingPipeline
     /// <summary>At most this much audio is fitted on (an even spread of the pairs), which bounds the stage's time.</summary>
     public const double MaxAdaptationSeconds = 3600;
 
-    /// <summary>The decoder settings of a trained model: the base model's, with its adapted acoustic model's files when it has some.</summary>
-    public static DecoderSettings ArtifactDecoderSettings(DecoderSettings settings, string artifactFolder)
-    {
-        var acoustic = Path.Combine(artifactFolder, AcousticFolder);
-        return Directory.Exists(acoustic) ? AdaptedAcousticModel.Apply(settings, acoustic) : settings;
-    }
-
     /// <summary>
     /// The acoustic adaptation stage. The acoustic model is adapted to the fitting pairs (training
     /// pairs outside the evaluation and development sets), and each candidate decodes the
@@ -62,7 +52,7 @@ public sealed partial class TrainingPipeline
     /// The chosen model's files go to the artifact's acoustic folder.
     /// </summary>
     async Task<AcousticAdaptationReport> AdaptAcousticModelAsync(DecoderSettings settings, TrainingDataSplit split,
-        PronouncingDictionary baseDictionary, LexiconExtension lexicon, string workDirectory, string artifact,
+        PronouncingDictionary baseDictionary, LexiconExtension lexicon, string workDirectory, ModelArtifact artifact,
         int from, int to, Func<int, Task> progress, CancellationToken ct)
     {
         var development = split.Development.ToList();
@@ -137,12 +127,7 @@ public sealed partial class TrainingPipeline
             if (candidate.DevelopmentWordErrorRate < chosen.DevelopmentWordErrorRate) chosen = candidate;
 
         if (folders.Single(f => f.Name == chosen.Name).Folder is { } chosenFolder)
-        {
-            var target = Path.Combine(artifact, AcousticFolder);
-            Directory.CreateDirectory(target);
-            foreach (var file in AdaptedAcousticModel.Files(chosenFolder))
-                File.Copy(file, Path.Combine(target, Path.GetFileName(file)));
-        }
+            artifact.WriteAcousticModel(AdaptedAcousticModel.Files(chosenFolder));
         Directory.Delete(folder, recursive: true);
         await progress(to);
         return new AcousticAdaptationReport(chosen.Name, null, fitting.Count, Math.Round(fittingSeconds, 2), development.Count, candidates, steps);

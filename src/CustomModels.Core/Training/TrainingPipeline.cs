@@ -18,7 +18,7 @@ namespace CustomModels.Core.Training;
 /// were measured and on which data; and the version active when it decoded the evaluation audio,
 /// with that version's WER on the same audio (the promotion gate's yardstick).
 /// </summary>
-public sealed record TrainingResult(string ArtifactDirectory, EvaluationMetrics Metrics, string EvaluationSource,
+public sealed record TrainingResult(ModelArtifact Artifact, EvaluationMetrics Metrics, string EvaluationSource,
     IReadOnlyList<long> DataIds, int? ComparedVersion, double? ComparedWordErrorRate);
 
 /// <summary>
@@ -26,17 +26,11 @@ public sealed record TrainingResult(string ArtifactDirectory, EvaluationMetrics 
 /// text → lexicon (new words with pronunciations) → domain language model → interpolation weight
 /// → decoder tuning and acoustic adaptation (both chosen on the development split) → decode the evaluation audio with the
 /// base model, the active version (when the model has one) and the new model → metrics and error
-/// analysis → artifact.
-/// The artifact folder holds domain.arpa, words.dict, model.json (weight, adaptation),
-/// evaluation.json and, when an adaptation was chosen, acoustic/ (the files that differ from the base model).
+/// analysis → artifact (<see cref="ModelArtifact"/>).
 /// Progress is reported as the real stages complete.
 /// </summary>
 public sealed partial class TrainingPipeline(BlobStore blobs, Recognizers recognizers, Pronouncers pronouncers, TrainingWorkerOptions options, TimeProvider time)
 {
-    public const string ArpaFile = "domain.arpa";
-    public const string DictionaryFile = "words.dict";
-    public const string ModelFile = "model.json";
-    public const string EvaluationFile = "evaluation.json";
     const int Order = 3;
     const int DecodersPerModel = 2;
 
@@ -62,8 +56,7 @@ public sealed partial class TrainingPipeline(BlobStore blobs, Recognizers recogn
         // model for tuning may see (see step 5).
         var training = split.FittingPairs.Concat(split.TrainingTexts).OrderBy(d => d.Id).Concat(split.Development).ToList();
 
-        var artifact = Path.Combine(workDirectory, "artifact");
-        Directory.CreateDirectory(artifact);
+        var artifact = ModelArtifact.Create(Path.Combine(workDirectory, "artifact"));
         var stages = new StageTimer();
 
         // 1. Text: the training transcripts streamed into one file of normalized sentences (the
@@ -107,7 +100,7 @@ public sealed partial class TrainingPipeline(BlobStore blobs, Recognizers recogn
         }
         var extension = await LexiconBuilder.ExtendWithWordsAsync(distinctWords, baseDictionary, pronouncing, ct);
         distinctWords = [];
-        PronouncingDictionary.Write(Path.Combine(artifact, DictionaryFile), extension.NewWords);
+        artifact.WriteDictionary(extension.NewWords);
         stages.End("lexicon");
         await progress(12);
 
@@ -124,7 +117,7 @@ public sealed partial class TrainingPipeline(BlobStore blobs, Recognizers recogn
             await Task.Run(() => NormalizedCorpus.Split(textPath, stride, modelTextPath, heldOutPath, ct), ct);
             File.Delete(textPath);
         }
-        var arpaPath = Path.Combine(artifact, ArpaFile);
+        var arpaPath = artifact.LanguageModelPath;
         var languageModel = await StageAsync(report =>
         {
             using var text = new FileStream(modelTextPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
@@ -172,7 +165,7 @@ public sealed partial class TrainingPipeline(BlobStore blobs, Recognizers recogn
             tuning = await StageAsync(report =>
             {
                 var tuningArpaPath = arpaPath;
-                var tuningDictionaryPath = Path.Combine(artifact, DictionaryFile);
+                var tuningDictionaryPath = artifact.DictionaryPath;
                 if (heldOutPath is null)
                 {
                     // The words only the development transcripts use are left out of its dictionary
@@ -202,9 +195,8 @@ public sealed partial class TrainingPipeline(BlobStore blobs, Recognizers recogn
 
         // 6. Acoustic adaptation: none, the channel's mean, MLLR or MAP, chosen on the development split.
         var acoustic = await AdaptAcousticModelAsync(settings, split, baseDictionary, extension, workDirectory, artifact, 60, 68, progress, ct);
-        await File.WriteAllTextAsync(Path.Combine(artifact, ModelFile),
-            JsonSerializer.Serialize(new TrainedModelFile(model.Language, Order, weight, languageWeights?.LanguageWeight,
-                languageWeights?.WordInsertionPenalty, acoustic.Chosen), EvaluationReport.Json), ct);
+        await artifact.WriteModelFileAsync(new TrainedModelFile(model.Language, Order, weight, languageWeights?.LanguageWeight,
+            languageWeights?.WordInsertionPenalty, acoustic.Chosen), ct);
         stages.End("acoustic_adaptation");
 
         // 7. Decode the evaluation audio with the base model, the active version and the new model.
@@ -215,13 +207,13 @@ public sealed partial class TrainingPipeline(BlobStore blobs, Recognizers recogn
         Dictionary<long, string>? activeHypotheses = null;
         if (comparedVersion is not null && model.ArtifactName is { } activeArtifact)
         {
-            var activeFolder = blobs.FullPath(BlobStore.ArtifactFolder(modelId, activeArtifact));
-            activeHypotheses = await DecodeAllAsync(DecoderPool.ForCustomModel(ArtifactDecoderSettings(settings, activeFolder), LoadArtifact(activeFolder), DecodersPerModel),
+            var active = ModelArtifact.Of(blobs, modelId, activeArtifact);
+            activeHypotheses = await DecodeAllAsync(DecoderPool.ForCustomModel(active.DecoderSettings(settings), active.LoadLanguageModel(), DecodersPerModel),
                 evaluation, 75, 85, progress, ct);
             stages.End("decode_active");
         }
-        var custom = new CustomLanguageModel(arpaPath, Path.Combine(artifact, DictionaryFile), weight, languageWeights);
-        var customHypotheses = await DecodeAllAsync(DecoderPool.ForCustomModel(ArtifactDecoderSettings(settings, artifact), custom, DecodersPerModel),
+        var custom = new CustomLanguageModel(arpaPath, artifact.DictionaryPath, weight, languageWeights);
+        var customHypotheses = await DecodeAllAsync(DecoderPool.ForCustomModel(artifact.DecoderSettings(settings), custom, DecodersPerModel),
             evaluation, 85, 95, progress, ct);
         stages.End("decode_custom");
 
@@ -267,18 +259,9 @@ public sealed partial class TrainingPipeline(BlobStore blobs, Recognizers recogn
                 tuning is null ? split.DevelopmentNote ?? "no training text outside the development pairs; the decoder's default settings are used" : null,
                 tuning?.Chosen, tuning?.Decodes ?? 0, tuning?.Candidates ?? []),
             acoustic);
-        await File.WriteAllTextAsync(Path.Combine(artifact, EvaluationFile), JsonSerializer.Serialize(report, EvaluationReport.Json), ct);
+        await artifact.WriteEvaluationAsync(report, ct);
         return new TrainingResult(artifact, metrics, evaluationSource, dataSets.Select(d => d.Id).ToList(),
             activeHypotheses is null ? null : comparedVersion, comparedWordErrorRate);
-    }
-
-    /// <summary>The language model of a trained model's artifact folder, as its decoders load it.</summary>
-    public static CustomLanguageModel LoadArtifact(string artifactFolder)
-    {
-        var file = JsonSerializer.Deserialize<TrainedModelFile>(File.ReadAllText(Path.Combine(artifactFolder, ModelFile)), EvaluationReport.Json)
-            ?? throw new DecoderException("the custom model's settings are missing");
-        return new CustomLanguageModel(Path.Combine(artifactFolder, ArpaFile), Path.Combine(artifactFolder, DictionaryFile), file.InterpolationWeight,
-            file.LanguageWeight is { } lw && file.WordInsertionPenalty is { } wip ? new LanguageWeights(lw, wip) : null);
     }
 
     sealed record ScoredUtterance(TrainingDataSet Data, string Reference, UtteranceErrors Base, UtteranceErrors Custom, UtteranceErrors? Active);
@@ -429,13 +412,3 @@ sealed class StageTimer
         watch.Restart();
     }
 }
-
-/// <summary>
-/// model.json of an artifact: what a decoder needs besides the ARPA and dictionary files (and the
-/// acoustic folder's, which <see cref="TrainingPipeline.ArtifactDecoderSettings"/> reads). The
-/// language weight and insertion penalty are those tuned on development audio; without them
-/// (no development split, or a model trained before tuning existed) the decoder's defaults.
-/// AcousticAdaptation names the adaptation chosen ("none", "cmn", "mllr" or "map"; absent before adaptation existed).
-/// </summary>
-public sealed record TrainedModelFile(string Language, int Order, double InterpolationWeight,
-    double? LanguageWeight = null, double? WordInsertionPenalty = null, string? AcousticAdaptation = null);

@@ -63,7 +63,7 @@ public sealed class TrainingWorker(JobRunner runner, IServiceScopeFactory scopes
     {
         using var scope = scopes.CreateScope();
         var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
-        var work = blobs.FullPath(BlobStore.WorkFolder(attempt.TargetId, attempt.Name));
+        var work = blobs.FullPath(StorageLayout.WorkFolder(attempt.TargetId, attempt.Name));
         try
         {
             var result = await pipeline.RunAsync(db, attempt.TargetId, attempt.JobId, work,
@@ -94,8 +94,8 @@ public sealed class TrainingWorker(JobRunner runner, IServiceScopeFactory scopes
     async Task PublishAsync(AppDbContext db, JobAttempt attempt, TrainingResult result, CancellationToken ct)
     {
         var modelId = attempt.TargetId;
-        var relative = BlobStore.ArtifactFolder(modelId, attempt.Name);
-        blobs.Publish(result.ArtifactDirectory, relative);
+        var relative = StorageLayout.ArtifactFolder(modelId, attempt.Name);
+        blobs.Publish(result.Artifact.Folder, relative);
         var activateAlways = await db.TrainingJobs.AsNoTracking().Where(j => j.Id == attempt.JobId).Select(j => j.ActivateAlways).FirstOrDefaultAsync(ct);
 
         var published = await versions.PublishAsync(db, modelId, attempt.JobId, attempt.Name, result, activateAlways,
@@ -105,7 +105,7 @@ public sealed class TrainingWorker(JobRunner runner, IServiceScopeFactory scopes
             // The model was deleted or cancelled meanwhile, or the job is another worker's now.
             // Publishing recreated part of a deleted model's folder: remove it again.
             if (!await db.CustomModels.AnyAsync(x => x.Id == modelId, CancellationToken.None))
-                blobs.DeleteQuietly(BlobStore.ModelFolder(modelId));
+                blobs.DeleteQuietly(StorageLayout.ModelFolder(modelId));
             else
                 blobs.DeleteQuietly(relative);
             return;

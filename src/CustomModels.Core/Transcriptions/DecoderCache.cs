@@ -1,4 +1,3 @@
-using CustomModels.Core.Storage;
 using CustomModels.Core.Training;
 using CustomModels.Speech.Decoding;
 
@@ -48,13 +47,13 @@ public sealed class DecoderCache(TranscriptionOptions options) : IDisposable
             ? RentAsync("keyterms/base/" + language, pinned: true, () => DecoderPool.ForKeyterms(settings, null, options.Workers), ct)
             : RentAsync("base/" + language, pinned: true, () => DecoderPool.ForBaseModel(settings, options.Workers), ct);
 
-    /// <summary>The decoders of a trained model's artifact folder (see TrainingPipeline for its files); <paramref name="forKeyterms"/> as for the base model.</summary>
-    public Task<DecoderLease> RentCustomAsync(long modelId, string artifactName, string artifactFolder, DecoderSettings settings,
+    /// <summary>The decoders of a trained model's artifact; <paramref name="forKeyterms"/> as for the base model.</summary>
+    public Task<DecoderLease> RentCustomAsync(long modelId, string artifactName, ModelArtifact artifact, DecoderSettings settings,
         CancellationToken ct, bool forKeyterms = false) =>
         RentAsync($"{(forKeyterms ? "keyterms/" : "")}custom/{modelId}/{artifactName}", pinned: false, () =>
         {
-            var custom = TrainingPipeline.LoadArtifact(artifactFolder);
-            var customSettings = TrainingPipeline.ArtifactDecoderSettings(settings, artifactFolder);
+            var custom = artifact.LoadLanguageModel();
+            var customSettings = artifact.DecoderSettings(settings);
             return forKeyterms
                 ? DecoderPool.ForKeyterms(customSettings, custom, options.Workers)
                 : DecoderPool.ForCustomModel(customSettings, custom, options.Workers);

@@ -58,7 +58,7 @@ public sealed class TranscriptionWorker(JobRunner runner, IServiceScopeFactory s
             Transcript transcript;
             // The term model of the request's keyterms lives in the job's folder (a delete takes it
             // along) as long as the decoding that reads it.
-            var termArpaPath = blobs.FullPath(Path.Combine(BlobStore.TranscriptionFolder(row.PublicId), $"keyterms-{attempt.Name}.arpa"));
+            var termArpaPath = blobs.FullPath(StorageLayout.KeytermModel(row.PublicId, attempt.Name));
             try
             {
                 var keyterms = Keyterms.Parse(row.Keyterms) is { } reports ? Keyterms.WriteBias(reports, termArpaPath) : null;
@@ -102,10 +102,9 @@ public sealed class TranscriptionWorker(JobRunner runner, IServiceScopeFactory s
             var artifactName = await db.ModelVersions.AsNoTracking().Where(v => v.ModelId == modelId && v.Version == version)
                 .Select(v => v.ArtifactName).FirstOrDefaultAsync(ct)
                 ?? throw new TranscriptionFailure($"version {version} of the custom model {key} was deleted before the transcription started");
-            var folder = blobs.FullPath(BlobStore.ArtifactFolder(modelId, artifactName));
             try
             {
-                return (key, await decoders.RentCustomAsync(modelId, artifactName, folder, settings, ct, forKeyterms));
+                return (key, await decoders.RentCustomAsync(modelId, artifactName, ModelArtifact.Of(blobs, modelId, artifactName), settings, ct, forKeyterms));
             }
             catch (Exception e) when (e is DecoderException or IOException && attempt < 3)
             {
@@ -121,7 +120,7 @@ public sealed class TranscriptionWorker(JobRunner runner, IServiceScopeFactory s
         var temp = blobs.NewTempPath(".json");
         await using (var file = File.Create(temp))
             await JsonSerializer.SerializeAsync(file, result, TranscriptionResult.Json, ct);
-        var relative = Path.Combine(BlobStore.TranscriptionFolder(row.PublicId), $"result-{attempt.Name}.json");
+        var relative = StorageLayout.TranscriptionResult(row.PublicId, attempt.Name);
         blobs.Publish(temp, relative);
 
         var committed = false;
@@ -146,7 +145,7 @@ public sealed class TranscriptionWorker(JobRunner runner, IServiceScopeFactory s
             {
                 blobs.DeleteQuietly(relative);
                 // Deleted meanwhile: publishing recreated its folder.
-                if (!await db.Transcriptions.AnyAsync(t => t.Id == row.Id, CancellationToken.None)) blobs.DeleteQuietly(BlobStore.TranscriptionFolder(row.PublicId));
+                if (!await db.Transcriptions.AnyAsync(t => t.Id == row.Id, CancellationToken.None)) blobs.DeleteQuietly(StorageLayout.TranscriptionFolder(row.PublicId));
             }
         }
     }

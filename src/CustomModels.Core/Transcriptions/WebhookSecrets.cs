@@ -46,7 +46,7 @@ public sealed class WebhookSecrets(BlobStore blobs)
     byte[] ServerKey()
     {
         if (serverKey is not null) return serverKey;
-        var path = blobs.FullPath(BlobStore.WebhookSigningKey);
+        var path = blobs.FullPath(StorageLayout.WebhookSigningKey);
         if (!File.Exists(path))
         {
             // Written whole under a temporary name, then moved without overwriting: when two

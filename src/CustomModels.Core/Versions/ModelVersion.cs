@@ -13,7 +13,7 @@ public sealed class ModelVersion
     public DateTime CreatedAt { get; set; }
     /// <summary>The training job that made it; null for the versions made from models trained before versions existed.</summary>
     public long? JobId { get; set; }
-    /// <summary>The folder under the model's artifacts (BlobStore.ArtifactFolder).</summary>
+    /// <summary>The folder under the model's artifacts (StorageLayout.ArtifactFolder).</summary>
     public required string ArtifactName { get; set; }
     /// <summary>"test_data", "held_out_training_pairs" or "none", as in the evaluation report.</summary>
     public required string EvaluationSource { get; set; }

@@ -109,7 +109,7 @@ public sealed class ModelVersions(BlobStore blobs, ModelTraining training, TimeP
             await transaction.CommitAsync(ct);
             artifactName = version.ArtifactName;
         }
-        blobs.DeleteQuietly(BlobStore.ArtifactFolder(modelId, artifactName));
+        blobs.DeleteQuietly(StorageLayout.ArtifactFolder(modelId, artifactName));
         return VersionDeletion.Deleted;
     }
 
