@@ -11,8 +11,9 @@ public static class CoreServices
 {
     /// <summary>
     /// What every API and worker process runs on, whatever else it does: the clock, the data folder
-    /// and the sweeper of its abandoned temporary files, the models' deletion and the renderer of
-    /// their list entries, the installed recognizers and the job runner.
+    /// with the sweeper of its abandoned temporary files and the remover of files no row refers to,
+    /// the models' deletion and the renderer of their list entries, the installed recognizers and
+    /// the job runner.
     /// </summary>
     public static IServiceCollection AddCore(this IServiceCollection services)
     {
@@ -20,6 +21,9 @@ public static class CoreServices
         services.AddSingleton<BlobStore>();
         services.TryAddSingleton(TempSweeper.Options.FromEnvironment());
         services.AddHostedService<TempSweeper>();
+        services.TryAddSingleton(StorageReconciler.Options.FromEnvironment());
+        services.AddSingleton<StorageReconciler>();
+        services.AddHostedService(provider => provider.GetRequiredService<StorageReconciler>());
         services.AddSingleton<ModelDeletion>();
         services.AddHostedService<ListedJsonRenderer>();
         services.AddSingleton<Recognizers>();

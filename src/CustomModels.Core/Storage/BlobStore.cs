@@ -32,13 +32,26 @@ public sealed class BlobStore(StorageSettings storage)
 
     public string FullPath(string relative) => Path.Combine(Root, relative);
 
-    /// <summary>Moves a finished temporary file or folder to its relative place (same file system: a rename).</summary>
+    /// <summary>
+    /// Moves a finished temporary file or folder to its relative place (same file system: a rename)
+    /// and dates it now: the row that will name it commits next, and until then only its age keeps
+    /// <see cref="StorageReconciler"/> from taking it (a rename keeps the time of the last write,
+    /// which for a slow upload or a long training may be long before).
+    /// </summary>
     public void Publish(string tempPath, string relative)
     {
         var target = FullPath(relative);
         Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-        if (Directory.Exists(tempPath)) Directory.Move(tempPath, target);
-        else File.Move(tempPath, target);
+        if (Directory.Exists(tempPath))
+        {
+            Directory.Move(tempPath, target);
+            Directory.SetLastWriteTimeUtc(target, DateTime.UtcNow);
+        }
+        else
+        {
+            File.Move(tempPath, target);
+            File.SetLastWriteTimeUtc(target, DateTime.UtcNow);
+        }
     }
 
     public void DeleteQuietly(string? relativeOrFull)

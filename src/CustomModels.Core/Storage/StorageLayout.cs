@@ -25,6 +25,11 @@ public static class StorageLayout
     /// <summary>Everything of one model: a delete of the model takes it whole.</summary>
     public static string ModelFolder(long modelId) => Path.Combine(ModelsFolder, modelId.ToString());
 
+    /// <summary>The model id a folder under models/ is named for; null for a name <see cref="ModelFolder"/> never gives.</summary>
+    public static long? ModelIdOfFolder(string name) =>
+        long.TryParse(name, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var id)
+        && id.ToString() == name ? id : null;
+
     public static string DataFolder(long modelId) => Path.Combine(ModelFolder(modelId), DataName);
 
     /// <summary>A data set's stored transcript; <paramref name="name"/> is the upload's own (a fresh GUID).</summary>
