@@ -1,17 +1,17 @@
-using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using CustomModels.Api.Errors;
 using CustomModels.Api.Hosting;
-using CustomModels.Api.Models;
+using CustomModels.Core.Models;
 
 namespace CustomModels.Api;
 
-/// <summary>Source-generated JSON for every wire type: snake_case names, no reflection at run time.</summary>
+/// <summary>
+/// Source-generated JSON for the API's wire types: snake_case names, no reflection at run time. The
+/// model's response is Core's (<see cref="ModelJsonContext"/>), which the list's stored JSON shares.
+/// </summary>
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
 [JsonSerializable(typeof(ApiErrorBody))]
-[JsonSerializable(typeof(ModelResponse))]
-[JsonSerializable(typeof(ModelListResponse))]
 [JsonSerializable(typeof(HealthResponse))]
 [JsonSerializable(typeof(Auth.KeyResponse))]
 [JsonSerializable(typeof(Transcription.TranscriptionResponse))]
@@ -21,9 +21,8 @@ namespace CustomModels.Api;
 public sealed partial class ApiJsonContext : JsonSerializerContext
 {
     /// <summary>
-    /// The one set of JSON settings of the API. Names and messages in any language read as
-    /// written (HTML-safe escaping is no concern of a JSON API). Serializing through this
-    /// context's own options keeps the source generator's fast path.
+    /// The API's JSON settings, the model's (<see cref="ModelJson.Context"/>). Serializing through
+    /// this context's own options keeps the source generator's fast path.
     /// </summary>
     public static ApiJsonContext Api => Configured.Instance;
 
@@ -32,7 +31,7 @@ public sealed partial class ApiJsonContext : JsonSerializerContext
     {
         internal static readonly ApiJsonContext Instance = new(new JsonSerializerOptions(Default.Options)
         {
-            Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+            Encoder = ModelJson.Context.Options.Encoder,
         });
     }
 }

@@ -1,4 +1,5 @@
 using CustomModels.Core.Jobs;
+using CustomModels.Core.Listing;
 using CustomModels.Core.Models;
 using CustomModels.Core.Recognition;
 using CustomModels.Core.Storage;

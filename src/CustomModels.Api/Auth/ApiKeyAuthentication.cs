@@ -3,6 +3,7 @@ using System.Text.Encodings.Web;
 using CustomModels.Api.Errors;
 using CustomModels.Core.Access;
 using CustomModels.Core.Data;
+using CustomModels.Core.Listing;
 using CustomModels.Core.Models;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;

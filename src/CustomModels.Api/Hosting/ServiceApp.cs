@@ -87,6 +87,7 @@ public static class ServiceApp
         builder.Services.ConfigureHttpJsonOptions(o =>
         {
             o.SerializerOptions.TypeInfoResolverChain.Insert(0, ApiJsonContext.Api);
+            o.SerializerOptions.TypeInfoResolverChain.Insert(1, ModelJson.Context);
             o.SerializerOptions.PropertyNamingPolicy = ApiJsonContext.Api.Options.PropertyNamingPolicy;
             o.SerializerOptions.Encoder = ApiJsonContext.Api.Options.Encoder;
         });

@@ -6,6 +6,7 @@ using CustomModels.Api.Errors;
 using CustomModels.Api.Hosting;
 using CustomModels.Core;
 using CustomModels.Core.Data;
+using CustomModels.Core.Listing;
 using CustomModels.Core.Models;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;

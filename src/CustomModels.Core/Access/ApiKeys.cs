@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using CustomModels.Core.Data;
+using CustomModels.Core.Listing;
 using CustomModels.Core.Models;
 using Microsoft.EntityFrameworkCore;
 

@@ -41,7 +41,7 @@ public abstract class AppDbContext(DbContextOptions options) : DbContext(options
     {
         foreach (var entry in ChangeTracker.Entries<CustomModel>())
             if (entry.State is EntityState.Added or EntityState.Modified)
-                entry.Entity.ListedJson = ModelPageJson.Render(entry.Entity);
+                entry.Entity.ListedJson = ModelJson.Listed(entry.Entity);
     }
 
     protected override void OnModelCreating(ModelBuilder model)

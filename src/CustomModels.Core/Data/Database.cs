@@ -1,3 +1,4 @@
+using CustomModels.Core.Listing;
 using CustomModels.Speech.Settings;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;

@@ -42,11 +42,11 @@ public sealed class CustomModel
     public string ModelKey => ModelKeys.Format(Id);
 
     /// <summary>
-    /// The model as the list shows it, from `name` on (<see cref="ModelPageJson.Render"/>), so that a
+    /// The model as the list shows it, from `name` on (<see cref="ModelJson.Listed"/>), so that a
     /// page of the list is its rows' stored texts joined rather than 1,800 values read and written
     /// again on every request. Rendered whenever the model is saved (AppDbContext); a write that
     /// changes a shown column without rendering (a bulk update) makes a trigger clear it, and until
-    /// <see cref="ListedJsonRenderer"/> renders it again the list renders that row from its columns.
+    /// <see cref="Listing.ListedJsonRenderer"/> renders it again the list renders that row from its columns.
     /// </summary>
     public byte[]? ListedJson { get; set; }
 }

@@ -41,7 +41,7 @@ public sealed class ModelVersions(BlobStore blobs, ModelTraining training, TimeP
     /// <summary>The status message of a version the gate kept inactive (README "Versions").</summary>
     public static string NotActivatedNote(int version, double newWordErrorRate, int activeVersion, double activeWordErrorRate) =>
         string.Create(CultureInfo.InvariantCulture,
-            $"Version {version} was not activated: {ModelRules.Round(newWordErrorRate, 1):0.0}% word error rate against version {activeVersion}'s {ModelRules.Round(activeWordErrorRate, 1):0.0}% on the same audio");
+            $"Version {version} was not activated: {ModelMapping.Round(newWordErrorRate, 1):0.0}% word error rate against version {activeVersion}'s {ModelMapping.Round(activeWordErrorRate, 1):0.0}% on the same audio");
 
     /// <summary>
     /// Records a finished training of a model that is still training as its next version, whose

@@ -1,4 +1,5 @@
 using CustomModels.Core.Data;
+using CustomModels.Core.Listing;
 
 namespace CustomModels.Core.Versions;
 

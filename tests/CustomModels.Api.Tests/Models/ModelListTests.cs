@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.Json.Nodes;
 using CustomModels.Api.Tests.Infrastructure;
 using CustomModels.Core.Data;
+using CustomModels.Core.Listing;
 using CustomModels.Core.Models;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -251,7 +252,7 @@ public abstract class ModelListTests(TestService service)
             var model = await db.CustomModels.AsNoTracking().SingleAsync(m => m.Id == ids[1]);
             if (model.ListedJson is not null)
             {
-                Assert.Equal(ModelPageJson.Render(model), model.ListedJson);
+                Assert.Equal(ModelJson.Listed(model), model.ListedJson);
                 break;
             }
             Assert.True(DateTime.UtcNow < deadline, "the renderer did not render the model");

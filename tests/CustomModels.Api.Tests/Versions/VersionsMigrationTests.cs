@@ -1,4 +1,5 @@
 using CustomModels.Api.Tests.Infrastructure;
+using CustomModels.Core.Listing;
 using CustomModels.Tests.Infrastructure;
 using CustomModels.Core.Data;
 using CustomModels.Core.Models;
@@ -68,7 +69,7 @@ public sealed class VersionsMigrationTests
                 var models = await db.CustomModels.AsNoTracking().OrderBy(m => m.Id).ToListAsync();
                 Assert.Equal((1, 1), (models[0].ActiveVersion, models[0].LastVersion));
                 Assert.Equal((null, 0), (models[1].ActiveVersion, models[1].LastVersion));
-                Assert.Contains("\"active_version\":1", System.Text.Encoding.UTF8.GetString(ModelPageJson.Render(models[0])));
+                Assert.Contains("\"active_version\":1", System.Text.Encoding.UTF8.GetString(ModelJson.Listed(models[0])));
 
                 // The remade trigger watches the new shown columns: a bulk update of one clears the stored list JSON.
                 var trained = await db.CustomModels.FirstAsync(m => m.Id == 1);

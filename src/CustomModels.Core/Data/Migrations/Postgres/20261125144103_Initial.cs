@@ -1,4 +1,5 @@
 ﻿using System;
+using CustomModels.Core.Listing;
 using Microsoft.EntityFrameworkCore.Migrations;
 using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 

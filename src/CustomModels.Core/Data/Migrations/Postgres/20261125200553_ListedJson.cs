@@ -1,4 +1,5 @@
-﻿using Microsoft.EntityFrameworkCore.Migrations;
+﻿using CustomModels.Core.Listing;
+using Microsoft.EntityFrameworkCore.Migrations;
 
 #nullable disable
 

@@ -1,4 +1,4 @@
-namespace CustomModels.Core.Data;
+namespace CustomModels.Core.Listing;
 
 /// <summary>
 /// The triggers that clear a model's listed JSON (<see cref="Models.CustomModel.ListedJson"/>) when
@@ -14,7 +14,7 @@ public static class ListedJsonTriggers
         + "\"TrainingError\", \"CreatedAt\", \"UpdatedAt\", \"StartedTrainingAt\", \"FinishedTrainingAt\", \"FailedAt\", "
         + "\"WordErrorRate\", \"BaseWordErrorRate\", \"AccuracyImprovement\", \"CharacterErrorRate\", \"TrainingHours\"";
 
-    /// <summary>The columns the list shows now (<see cref="Models.ModelPageJson.Render"/>); a migration that changes them makes the triggers again.</summary>
+    /// <summary>The columns the list shows now (<see cref="Models.ModelJson.Listed"/>); a migration that changes them makes the triggers again.</summary>
     public const string ShownColumns = FirstShownColumns + ", \"ActiveVersion\", \"StatusNote\"";
 
     public static string Sqlite(string shownColumns) => $"""

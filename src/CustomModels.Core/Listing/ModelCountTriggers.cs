@@ -1,4 +1,4 @@
-namespace CustomModels.Core.Data;
+namespace CustomModels.Core.Listing;
 
 /// <summary>
 /// The triggers that keep `model_counts` equal to a GROUP BY of `custom_models` on

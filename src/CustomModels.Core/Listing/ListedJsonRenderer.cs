@@ -1,10 +1,11 @@
 using CustomModels.Core.Data;
+using CustomModels.Core.Models;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
-namespace CustomModels.Core.Models;
+namespace CustomModels.Core.Listing;
 
 /// <summary>
 /// Renders the listed JSON (<see cref="CustomModel.ListedJson"/>) of models that have none: rows a

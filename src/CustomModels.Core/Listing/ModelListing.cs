@@ -1,9 +1,10 @@
 using System.Buffers;
 using System.Text;
 using CustomModels.Core.Data;
+using CustomModels.Core.Models;
 using Microsoft.EntityFrameworkCore;
 
-namespace CustomModels.Core.Models;
+namespace CustomModels.Core.Listing;
 
 /// <summary>Which of an organization's models a list page shows: the optional filters of the list.</summary>
 public sealed record ModelFilter(TrainingStatus? Status, string? Language, string? BaseModel);
@@ -153,6 +154,6 @@ public static class ModelListing
         page.Clear();
         foreach (var id in ids)
             if (models.TryGetValue(id, out var model))
-                page.Add(id, model.ListedJson ?? ModelPageJson.Render(model));
+                page.Add(id, model.ListedJson ?? ModelJson.Listed(model));
     }
 }

@@ -1,9 +1,10 @@
 using System.Collections.Concurrent;
 using System.Data.Common;
+using CustomModels.Core.Data;
 using Microsoft.Data.Sqlite;
 using Npgsql;
 
-namespace CustomModels.Core.Data;
+namespace CustomModels.Core.Listing;
 
 /// <summary>
 /// The commands of the reads every request makes (the key lookup, the list page), prepared once

@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 using System.Text;
 using Microsoft.Data.Sqlite;
 
-namespace CustomModels.Core.Data;
+namespace CustomModels.Core.Listing;
 
 /// <summary>
 /// A statement prepared once on an open SQLite connection and read through direct calls into the
@@ -10,22 +10,24 @@ namespace CustomModels.Core.Data;
 /// rows hand over 50 kB of stored JSON per request. Microsoft.Data.Sqlite's reader goes through
 /// SQLitePCLRaw, which takes and releases a SafeHandle on every call and asks each value's type
 /// first, and copies a blob into a new array; here a value is one plain call, and a blob is read
-/// where SQLite holds it. Not thread-safe: one user at a time, as for the connection it belongs to
-/// (see PreparedReads).
+/// where SQLite holds it. The statement is owned by a <see cref="StatementHandle"/>, which finalizes
+/// it even when Dispose is missed; the reads pass its pointer as it is, because the statement is
+/// used by one caller at a time and disposed only by the connection it belongs to, when that is
+/// idle (see PreparedReads).
 /// </summary>
 public sealed unsafe partial class SqliteStatement : IDisposable
 {
     readonly SqliteConnection connection;
-    nint statement;
+    readonly StatementHandle handle;
+    readonly nint statement;
 
     public SqliteStatement(SqliteConnection connection, string sql)
     {
         this.connection = connection;
         var text = Encoding.UTF8.GetBytes(sql);
-        nint prepared;
         fixed (byte* p = text)
-            Check(Native.sqlite3_prepare_v3(Database, p, text.Length, Native.PreparePersistent, &prepared, null));
-        statement = prepared;
+            Check(Native.sqlite3_prepare_v3(Database, p, text.Length, Native.PreparePersistent, out handle, null));
+        statement = handle.DangerousGetHandle();
     }
 
     nint Database => connection.Handle!.DangerousGetHandle();
@@ -75,11 +77,22 @@ public sealed unsafe partial class SqliteStatement : IDisposable
         return new SqliteException($"SQLite Error {result}: '{message}'.", result & 0xFF, Native.sqlite3_extended_errcode(Database));
     }
 
-    public void Dispose()
+    public void Dispose() => handle.Dispose();
+
+    /// <summary>
+    /// An sqlite3_stmt, finalized when disposed or, if that is missed, when collected. Either may
+    /// come after its connection is closed: Microsoft.Data.Sqlite closes with sqlite3_close_v2, which
+    /// keeps the connection until its last statement is finalized.
+    /// </summary>
+    sealed class StatementHandle() : SafeHandle(invalidHandleValue: 0, ownsHandle: true)
     {
-        if (statement == 0) return;
-        Native.sqlite3_finalize(statement);
-        statement = 0;
+        public override bool IsInvalid => handle == 0;
+
+        protected override bool ReleaseHandle()
+        {
+            Native.sqlite3_finalize(handle);
+            return true;
+        }
     }
 
     static partial class Native
@@ -90,7 +103,7 @@ public sealed unsafe partial class SqliteStatement : IDisposable
         public static readonly nint Transient = -1; // SQLite copies the bound text
 
         [LibraryImport(Library)]
-        public static partial int sqlite3_prepare_v3(nint db, byte* sql, int bytes, uint flags, nint* statement, byte** tail);
+        public static partial int sqlite3_prepare_v3(nint db, byte* sql, int bytes, uint flags, out StatementHandle statement, byte** tail);
 
         [LibraryImport(Library)]
         public static partial int sqlite3_bind_int64(nint statement, int index, long value);
