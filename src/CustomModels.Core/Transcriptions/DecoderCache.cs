@@ -64,7 +64,8 @@ public sealed class DecoderCache(TranscriptionOptions options) : IDisposable
         Entry entry;
         lock (gate)
         {
-            if (!entries.TryGetValue(key, out entry!))
+            var added = !entries.TryGetValue(key, out entry!);
+            if (added)
             {
                 entry = new Entry(key, pinned, Task.Run(async () =>
                 {
@@ -81,10 +82,11 @@ public sealed class DecoderCache(TranscriptionOptions options) : IDisposable
                     }
                 }));
                 entries[key] = entry;
-                EvictBeyondCapacity();
             }
             entry.Users++;
             entry.LastUsed = ++clock;
+            // After the new entry is marked used: else it is the least recently used and goes at once.
+            if (added) EvictBeyondCapacity();
         }
         try
         {
