@@ -1,4 +1,5 @@
 using CustomModels.Core.Listing;
+using CustomModels.Core.Storage;
 using CustomModels.Speech.Settings;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
@@ -42,7 +43,7 @@ public sealed record StorageSettings(string DataDirectory, string ConnectionStri
     public static StorageSettings Create(string dataDirectory, string? connectionString)
     {
         if (string.IsNullOrWhiteSpace(connectionString))
-            connectionString = $"Data Source={Path.Combine(dataDirectory, "custom-models.db")}";
+            connectionString = $"Data Source={Path.Combine(dataDirectory, StorageLayout.SqliteDatabase)}";
         var isPostgres = connectionString.Contains("Host=", StringComparison.OrdinalIgnoreCase)
             || connectionString.Contains("Server=", StringComparison.OrdinalIgnoreCase);
         if (!isPostgres)

@@ -1,4 +1,5 @@
 using CustomModels.Core.Data;
+using CustomModels.Core.Storage;
 using CustomModels.Speech.Decoding;
 using CustomModels.Speech.Settings;
 
@@ -13,7 +14,7 @@ namespace CustomModels.Core.Recognition;
 /// </summary>
 public sealed class Recognizers(StorageSettings storage)
 {
-    readonly string LanguagesDirectory = EnvironmentSettings.Text("CUSTOMMODELS_LANGUAGES_DIR") ?? Path.Combine(storage.DataDirectory, "languages");
+    readonly string LanguagesDirectory = EnvironmentSettings.Text("CUSTOMMODELS_LANGUAGES_DIR") ?? Path.Combine(storage.DataDirectory, StorageLayout.LanguagesFolder);
 
     public DecoderSettings? Find(string language)
     {

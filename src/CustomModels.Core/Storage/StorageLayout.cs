@@ -11,6 +11,9 @@ namespace CustomModels.Core.Storage;
 /// transcriptions/{public id}/audio          a transcription's audio (transcriptions row)
 /// transcriptions/{public id}/result-{attempt}.json, keyterms-{attempt}.arpa
 /// keys/webhook-signing.key                  the server key webhook secrets derive from
+/// custom-models.db                          the SQLite database, when the service runs on SQLite
+/// g2p/                                      trained grapheme-to-phoneme models (CUSTOMMODELS_G2P_CACHE_DIR moves it)
+/// languages/{language}/                     recognizers besides English (CUSTOMMODELS_LANGUAGES_DIR moves it)
 /// </code>
 /// </summary>
 public static class StorageLayout
@@ -18,6 +21,9 @@ public static class StorageLayout
     public const string TempFolder = "tmp";
     public const string ModelsFolder = "models";
     public const string TranscriptionsFolder = "transcriptions";
+    public const string SqliteDatabase = "custom-models.db";
+    public const string PronouncerCacheFolder = "g2p";
+    public const string LanguagesFolder = "languages";
     const string DataName = "data";
     const string ArtifactsName = "artifacts";
     const string WorkName = "work";

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using CustomModels.Core.Data;
+using CustomModels.Core.Storage;
 using CustomModels.Speech.Decoding;
 using CustomModels.Speech.Lexicon;
 using CustomModels.Speech.Settings;
@@ -22,7 +23,7 @@ public sealed class Pronouncers(StorageSettings storage, ILogger<Pronouncers> lo
 
     readonly ConcurrentDictionary<string, Lazy<Task<GraphonePronouncer>>> _models = new(StringComparer.Ordinal);
 
-    readonly string CacheDirectory = EnvironmentSettings.Text("CUSTOMMODELS_G2P_CACHE_DIR") ?? Path.Combine(storage.DataDirectory, "g2p");
+    readonly string CacheDirectory = EnvironmentSettings.Text("CUSTOMMODELS_G2P_CACHE_DIR") ?? Path.Combine(storage.DataDirectory, StorageLayout.PronouncerCacheFolder);
 
     /// <summary>The pronouncers for new words of <paramref name="settings"/>'s recognizer, most trusted first.</summary>
     public async Task<IReadOnlyList<IPronouncer>> ForAsync(DecoderSettings settings, PronouncingDictionary dictionary,
