@@ -18,6 +18,8 @@ public abstract class StorageReconcilerTests(DatabaseKind kind)
 {
     static readonly DateTime LongAgo = DateTime.UtcNow.AddHours(-2);
 
+    static string Recording() => Directory.GetFiles(TestAudio.Librivox, "*.wav").Order(StringComparer.Ordinal).First();
+
     static Task<TestService> StartAsync(DatabaseKind kind) => TestService.StartAsync(kind, o => o with { RunWorker = false });
 
     static Task<IReadOnlyList<string>> PassAsync(TestService service) =>
@@ -62,7 +64,7 @@ public abstract class StorageReconcilerTests(DatabaseKind kind)
     {
         await using var service = await StartAsync(kind);
         var (client, id) = await ModelWithTextAsync(service);
-        var transcription = (string)(await client.TranscribeAsync(Directory.GetFiles(TestAudio.Librivox, "*.wav").Order(StringComparer.Ordinal).First()))["id"]!;
+        var transcription = (string)(await client.TranscribeAsync(Recording()))["id"]!;
         var dataBefore = await client.GetStringAsync($"{TrainingClient.Models}/{id}/data");
         var sttBefore = await client.GetStringAsync($"{TranscriptionClient.Stt}/{transcription}/status");
         // Everything the rows name is as old as the orphans: only the rows keep it.
@@ -142,6 +144,32 @@ public abstract class StorageReconcilerTests(DatabaseKind kind)
         Assert.Equal([artifact, work], (await PassAsync(service)).Order());
         Assert.False(Directory.Exists(FullPath(service, work)) || Directory.Exists(FullPath(service, artifact)));
         Assert.Equal(1, (int)(await (await client.GetAsync($"{TrainingClient.Models}/{id}/data")).AssertOkAsync())["count"]!);
+    }
+
+    [Fact]
+    public async Task A_running_transcription_keeps_its_whole_folder_and_once_ended_only_what_its_row_names()
+    {
+        await using var service = await StartAsync(kind);
+        var client = (await service.CreateOrganizationAsync()).Client();
+        var id = (string)(await client.TranscribeAsync(Recording()))["id"]!;
+        // This test is the worker: it claims the job and writes its keyterm model, as an attempt does.
+        ClaimedJob job;
+        await using (var scope = service.Services.CreateAsyncScope())
+            job = (await JobQueue.Transcription.ClaimAsync(scope.ServiceProvider.GetRequiredService<AppDbContext>(), "test-worker",
+                TimeSpan.FromMinutes(10), CancellationToken.None))!;
+        var keyterms = Plant(service, StorageLayout.KeytermModel(id, "attempt"), LongAgo);
+        Age(FullPath(service, StorageLayout.TranscriptionFolder(id)), LongAgo);
+
+        Assert.Empty(await PassAsync(service));
+        Assert.True(File.Exists(FullPath(service, keyterms)));
+
+        // The job ends (here as failed): the attempt's leftover goes, the audio its row names stays.
+        await using (var scope = service.Services.CreateAsyncScope())
+            Assert.True(await JobQueue.Transcription.FinishAsync(scope.ServiceProvider.GetRequiredService<AppDbContext>(), job.Id, "test-worker",
+                JobState.Failed, "the worker stopped", CancellationToken.None));
+        Assert.Equal([keyterms], await PassAsync(service));
+        Assert.True(File.Exists(FullPath(service, StorageLayout.TranscriptionAudio(id))));
+        Assert.Equal("failed", (string?)(await client.StatusAsync(id))["status"]);
     }
 
     internal static bool IsTemp(string relative) => relative.StartsWith(StorageLayout.TempFolder + Path.DirectorySeparatorChar, StringComparison.Ordinal);
