@@ -82,9 +82,29 @@ internal static partial class PocketSphinxNative
     [LibraryImport(SphinxBase, StringMarshalling = StringMarshalling.Utf8)]
     internal static partial IntPtr ngram_model_set_interp(SafeNgramModelHandle set, string[] names, float[] weights);
 
+    /// <summary>The same on a set borrowed from a search (ps_get_lm).</summary>
+    [LibraryImport(SphinxBase, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial IntPtr ngram_model_set_interp(IntPtr set, string[] names, float[] weights);
+
     /// <summary>Makes the set score (and take new words into) the named model alone, until ngram_model_set_interp.</summary>
     [LibraryImport(SphinxBase, StringMarshalling = StringMarshalling.Utf8)]
-    internal static partial IntPtr ngram_model_set_select(SafeNgramModelHandle set, string name);
+    internal static partial IntPtr ngram_model_set_select(IntPtr set, string name);
+
+    /// <summary>
+    /// Adds a model to a set, which takes over the caller's reference (the set frees it). With
+    /// <paramref name="reuseWordMap"/> the set's words stay as they are and the model's ids for them
+    /// are looked up; its weight is then set with ngram_model_set_interp.
+    /// </summary>
+    [LibraryImport(SphinxBase, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial IntPtr ngram_model_set_add(IntPtr set, IntPtr model, string name, float weight, int reuseWordMap);
+
+    /// <summary>Takes the named model out of a set and gives its reference to the caller; NULL when the set has none of that name.</summary>
+    [LibraryImport(SphinxBase, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial IntPtr ngram_model_set_remove(IntPtr set, string name, int reuseWordMap);
+
+    /// <summary>One more reference to a model (released with ngram_model_free).</summary>
+    [LibraryImport(SphinxBase)]
+    internal static partial IntPtr ngram_model_retain(SafeNgramModelHandle model);
 
     [LibraryImport(SphinxBase, StringMarshalling = StringMarshalling.Utf8)]
     internal static partial int ngram_model_add_word(SafeNgramModelHandle model, string word, float weight);

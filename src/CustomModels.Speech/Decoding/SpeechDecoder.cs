@@ -23,13 +23,11 @@ public sealed class SpeechDecoder : IDisposable
     private readonly IntPtr _logMath;
     private readonly double _framesPerSecond;
     private readonly int _maxUtteranceSamples;
-    // Only a keyterm decoder has these: its configuration and the models beneath the terms, held
-    // outside any search so that no request's words ever enter them (see UseKeyterms).
+    // Only a keyterm decoder has these: its configuration (term models are read with it), the term
+    // model its search's set holds beside the models beneath (see UseKeyterms), the identity of the
+    // bias the search is ready for (null while none is), and the words requests added.
     private readonly SafeConfigHandle? _config;
-    private readonly List<WeightedModel>? _modelsBeneathTerms;
-    // A keyterm decoder's current search model (the models beneath and the terms, interpolated), and
-    // the identity of the bias it was built for (null while none is ready).
-    private SafeNgramModelHandle? _termSet;
+    private SafeNgramModelHandle? _termModel;
     private string? _termsInUse;
     private int _wordsAdded;
     // The search that decodes (its language model set is what a lattice is rescored with) and the
@@ -37,8 +35,7 @@ public sealed class SpeechDecoder : IDisposable
     private readonly string _searchName;
     private readonly LanguageWeights _weights;
 
-    private SpeechDecoder(SafeDecoderHandle decoder, DecoderSettings settings, string searchName, SafeConfigHandle? config = null,
-        List<WeightedModel>? modelsBeneathTerms = null)
+    private SpeechDecoder(SafeDecoderHandle decoder, DecoderSettings settings, string searchName, SafeConfigHandle? config = null)
     {
         _decoder = decoder;
         _searchName = searchName;
@@ -48,7 +45,6 @@ public sealed class SpeechDecoder : IDisposable
         // At least one block read, so that every full buffer holds a block to cut.
         _maxUtteranceSamples = Math.Max((int)(settings.MaxUtteranceSeconds * SampleRate), ReadBlockBytes / BytesPerSample);
         _config = config;
-        _modelsBeneathTerms = modelsBeneathTerms;
     }
 
     /// <summary>A language model of a set, with its name in the set and its interpolation weight.</summary>
@@ -72,7 +68,7 @@ public sealed class SpeechDecoder : IDisposable
     public static SpeechDecoder CreateForKeyterms(DecoderSettings settings, CustomLanguageModel? custom) =>
         Create(settings, custom, forKeyterms: true);
 
-    public bool IsForKeyterms => _modelsBeneathTerms is not null;
+    public bool IsForKeyterms => _config is not null;
 
     /// <summary>
     /// Held while native models are read (ps_init, ngram_model_read). pocketsphinx 5prealpha
@@ -132,19 +128,22 @@ public sealed class SpeechDecoder : IDisposable
                             NativeFailure("ngram_model_add_word", [word]));
                 }
             }
-            if (forKeyterms)
-            {
-                kept = true;
-                return new SpeechDecoder(decoder, settings, KeytermSearch, config, models);
-            }
+            // A keyterm decoder's search is built here, over the models beneath the terms; each
+            // request's term model joins that search's set (UseKeyterms).
+            var searchName = forKeyterms ? KeytermSearch : models.Count == 1 ? "base" : "custom";
+            if (forKeyterms && ps_add_word(decoder, SearchRebuildWord, "SIL", update: 0) < 0)
+                throw new DecoderException("the speech decoder could not be started", NativeFailure("ps_add_word", [SearchRebuildWord]));
             if (models.Count == 1)
             {
-                SetLanguageModel(decoder, "base", models[0].Model);
-                return new SpeechDecoder(decoder, settings, "base");
+                SetLanguageModel(decoder, searchName, models[0].Model);
             }
-            using var interpolated = InterpolateLanguageModels(config, models);
-            SetLanguageModel(decoder, "custom", interpolated);
-            return new SpeechDecoder(decoder, settings, "custom");
+            else
+            {
+                using var interpolated = InterpolateLanguageModels(config, models);
+                SetLanguageModel(decoder, searchName, interpolated);
+            }
+            kept = forKeyterms;
+            return new SpeechDecoder(decoder, settings, searchName, forKeyterms ? config : null);
         }
         catch
         {
@@ -153,32 +152,33 @@ public sealed class SpeechDecoder : IDisposable
         }
         finally
         {
-            // A search holds its own references to its models; a keyterm decoder keeps ours.
-            if (!kept)
-            {
-                foreach (var model in models) model.Model.Dispose();
-                config.Dispose();
-            }
+            // A search holds its own references to its models; a keyterm decoder keeps its configuration.
+            foreach (var model in models) model.Model.Dispose();
+            if (!kept) config.Dispose();
         }
     }
 
     /// <summary>
-    /// Puts one request's keyterms in place of the previous request's: their new words (every
-    /// variant) enter the dictionary and the term model is interpolated over the models beneath it.
-    /// A word a previous request added stays in the dictionary but in no language model, so the
-    /// search never hears it. The same terms as the previous request's cost nothing: the search is
-    /// kept.
+    /// Puts one request's keyterms in place of the previous request's: the search's set drops the
+    /// previous term model and takes this one, interpolated over the models beneath it; the new words
+    /// (every variant) enter the dictionary, and the search's word map and lexicon tree are built
+    /// again once. A word a previous request added stays in the dictionary but in no language model,
+    /// so the search never hears it. The same terms as the previous request's cost nothing.
     /// </summary>
     /// <remarks>
-    /// Building the search (its word map and lexicon tree over the 134,000-word dictionary) is the
-    /// cost of a request's terms, so it is built once per request. The models beneath the terms
-    /// never meet a request's words: pocketsphinx adds a new word to the language model of the
-    /// decoder's search, so while the words are added the previous set scores its term model alone,
-    /// and the word goes there (into a model about to be dropped) and nowhere else.
+    /// pocketsphinx 5prealpha has no call that rebuilds a search, other than adding a word with
+    /// update set; a new search (ps_set_lm) would also build two word maps of the whole vocabulary
+    /// and allocate its tables again, which made up most of a request's cost. So the set is changed
+    /// in place and the search rebuilt by adding the next alternate of a word that no language model
+    /// holds (<see cref="SearchRebuildWord"/>): it never enters the lexicon tree. The models beneath
+    /// the terms never take a request's words in: while they are added the set scores its term model
+    /// alone (which has them), and a set of models beneath has an unknown word that takes the rebuild
+    /// word's alternate; the base model takes it as a unigram that no dictionary word looks up (the
+    /// search scores a word by its first pronunciation's name).
     /// </remarks>
     public void UseKeyterms(KeytermBias keyterms)
     {
-        if (_modelsBeneathTerms is null || _config is null)
+        if (_config is null)
             throw new InvalidOperationException("this decoder was not created for keyterms");
         if (keyterms.Weight is <= 0 or >= 1)
             throw new ArgumentOutOfRangeException(nameof(keyterms), keyterms.Weight, "the keyterm weight must be between 0 and 1");
@@ -186,24 +186,27 @@ public sealed class SpeechDecoder : IDisposable
         if (!File.Exists(keyterms.TermArpaPath))
             throw new DecoderException("the keyterm language model is missing", new FileNotFoundException(null, keyterms.TermArpaPath));
         _termsInUse = null;
-        using var termModel = ReadLanguageModel(_config, keyterms.TermArpaPath, _logMath);
-        if (_termSet is not null && ngram_model_set_select(_termSet, KeytermModelName) == IntPtr.Zero)
+        var set = ps_get_lm(_decoder, KeytermSearch);
+        if (set == IntPtr.Zero) throw new DecoderException("the keyterms could not be applied", NativeFailure("ps_get_lm", [KeytermSearch]));
+        var termModel = ReadLanguageModel(_config, keyterms.TermArpaPath, _logMath);
+        if (_termModel is not null)
+        {
+            var removed = ngram_model_set_remove(set, KeytermModelName, reuseWordMap: 1);
+            if (removed != IntPtr.Zero) ngram_model_free(removed);
+            _termModel.Dispose();
+            _termModel = null;
+        }
+        ngram_model_set_add(set, ngram_model_retain(termModel), KeytermModelName, (float)keyterms.Weight, reuseWordMap: 1);
+        _termModel = termModel;
+        if (ngram_model_set_select(set, KeytermModelName) == IntPtr.Zero)
             throw new DecoderException("the keyterms could not be applied", NativeFailure("ngram_model_set_select", [KeytermModelName]));
         _wordsAdded += AddWords(_decoder, keyterms.NewWords, allVariants: true).Count;
-        var models = _modelsBeneathTerms.Select(m => m with { Weight = m.Weight * (1 - keyterms.Weight) })
-            .Append(new WeightedModel(KeytermModelName, termModel, keyterms.Weight)).ToList();
-        var interpolated = InterpolateLanguageModels(_config, models);
-        try
-        {
-            SetLanguageModel(_decoder, KeytermSearch, interpolated);
-        }
-        catch
-        {
-            interpolated.Dispose();
-            throw;
-        }
-        _termSet?.Dispose();
-        _termSet = interpolated;
+        if (ngram_model_set_interp(set, [BeneathTermsModelName, KeytermModelName], [(float)(1 - keyterms.Weight), (float)keyterms.Weight]) == IntPtr.Zero)
+            throw new DecoderException("the keyterms could not be applied", NativeFailure("ngram_model_set_interp", [KeytermModelName]));
+        var rebuild = $"{SearchRebuildWord}({_wordsAdded + 2})";
+        if (ps_add_word(_decoder, rebuild, "SIL", update: 1) < 0)
+            throw new DecoderException("the keyterms could not be applied", NativeFailure("ps_add_word", [rebuild]));
+        _wordsAdded++;
         _termsInUse = keyterms.Identity;
     }
 
@@ -216,6 +219,11 @@ public sealed class SpeechDecoder : IDisposable
 
     private const string KeytermSearch = "keyterms";
     private const string KeytermModelName = "keyterms";
+    // What pocketsphinx names the model a search was given, in the set it wraps it in.
+    private const string BeneathTermsModelName = "default";
+    // A keyterm decoder's dictionary word that no language model holds; adding its next alternate
+    // rebuilds the search (see UseKeyterms).
+    private const string SearchRebuildWord = "<keyterms>";
 
     internal static SafeConfigHandle CreateConfig(DecoderSettings settings, bool includeLanguageModel)
     {
@@ -479,8 +487,7 @@ public sealed class SpeechDecoder : IDisposable
     {
         _decoder.Dispose();
         // The models and configuration go after the decoder, whose searches used them.
-        _termSet?.Dispose();
-        foreach (var model in _modelsBeneathTerms ?? []) model.Model.Dispose();
+        _termModel?.Dispose();
         _config?.Dispose();
     }
 }

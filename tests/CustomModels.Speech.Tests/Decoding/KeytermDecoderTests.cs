@@ -1,5 +1,6 @@
 using CustomModels.Speech.Decoding;
 using CustomModels.Speech.Keyterms;
+using CustomModels.Speech.LanguageModel;
 using CustomModels.Speech.Lexicon;
 
 namespace CustomModels.Speech.Tests.Decoding;
@@ -10,8 +11,10 @@ namespace CustomModels.Speech.Tests.Decoding;
 /// </summary>
 public sealed class KeytermDecoderTests
 {
-    [Fact]
-    public async Task A_reused_keyterm_decoder_hears_each_requests_terms_and_no_earlier_ones()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_reused_keyterm_decoder_hears_each_requests_terms_and_no_earlier_ones(bool overCustomModel)
     {
         var audio = await CardiologyDomainTests.SynthesizedCardiologyAsync();
         // "we will continue metoprolol for rate control …": the base model hears "match up her allow".
@@ -29,10 +32,25 @@ public sealed class KeytermDecoderTests
                 return KeytermBias.Write(outcomes, Path.Combine(work.FullName, $"{Guid.NewGuid():N}.arpa"))!;
             }
 
-            using var plain = SpeechDecoder.CreateBase(settings);
+            // Over a custom model, the terms join its set of base and domain models: one trained on the
+            // cardiology sentences that do not say "metoprolol", so that only the terms bring it.
+            CustomLanguageModel? custom = null;
+            if (overCustomModel)
+            {
+                var repository = CardiologyDomainTests.RepositoryRoot();
+                var lines = File.ReadAllLines(Path.Combine(repository, "tests", "data", "cardiology", "train.txt"))
+                    .Where(line => !line.Contains("metoprolol", StringComparison.OrdinalIgnoreCase)).ToList();
+                var lexicon = await LexiconBuilder.ExtendAsync(lines, dictionary, pronouncers);
+                var dictionaryPath = Path.Combine(work.FullName, "words.dict");
+                PronouncingDictionary.Write(dictionaryPath, lexicon.NewWords);
+                var arpaPath = Path.Combine(work.FullName, "domain.arpa");
+                ArpaWriter.Write(KneserNeyEstimator.Estimate(lines).Model, arpaPath);
+                custom = new CustomLanguageModel(arpaPath, dictionaryPath, 0.5);
+            }
+            using var plain = custom is null ? SpeechDecoder.CreateBase(settings) : SpeechDecoder.CreateCustom(settings, custom);
             Assert.DoesNotContain("metoprolol", (await plain.DecodeFileAsync(sentence)).Text);
 
-            using var decoder = SpeechDecoder.CreateForKeyterms(settings, custom: null);
+            using var decoder = SpeechDecoder.CreateForKeyterms(settings, custom);
             var withTerm = await BiasAsync("metoprolol", "rate control");
             Assert.Contains(withTerm.NewWords, p => p.Word == "metoprolol");
             decoder.UseKeyterms(withTerm);
