@@ -3,6 +3,7 @@ using CustomModels.Core.Data;
 using CustomModels.Core.Storage;
 using CustomModels.Speech.LanguageModel;
 using CustomModels.Speech.Text;
+using Microsoft.Extensions.Options;
 
 namespace CustomModels.Fuzz;
 
@@ -72,7 +73,7 @@ public static class FuzzTargets
         var newline = Array.IndexOf(input, (byte)'\n');
         var contentType = System.Text.Encoding.Latin1.GetString(input, 0, newline < 0 ? input.Length : newline).TrimEnd('\r');
         var body = newline < 0 ? [] : input[(newline + 1)..];
-        using (var upload = new UploadReader(Blobs, new UploadLimits(MaxFileBytes: 4096), DataApi.Parts))
+        using (var upload = new UploadReader(Blobs, Options.Create(new UploadLimits { MaxFileBytes = 4096 }), DataApi.Parts))
         {
             try
             {

@@ -49,6 +49,7 @@ public static class ServeCommand
             builder.Logging.AddFilter("Microsoft.EntityFrameworkCore", LogLevel.Warning);
             builder.Services.AddAppDatabase(storage).AddCore().AddTraining().AddTrainingWorker().AddTranscription().AddTranscriptionWorker();
             using var host = builder.Build();
+            host.Services.CheckSettings();
             using (var scope = host.Services.CreateScope())
                 await Database.MigrateAsync(scope.ServiceProvider.GetRequiredService<AppDbContext>(), storage, ct);
             await host.RunAsync();

@@ -31,9 +31,10 @@ public sealed record ServiceOptions
     public bool BenchmarkEndpoint { get; init; }
     /// <summary>Run the training and transcription workers in this process (`serve --no-worker` turns them off).</summary>
     public bool RunWorker { get; init; } = true;
-    public UploadLimits Uploads { get; init; } = UploadLimits.FromEnvironment();
-    public TrainingWorkerOptions Worker { get; init; } = TrainingWorkerOptions.FromEnvironment();
-    public TranscriptionOptions Transcription { get; init; } = TranscriptionOptions.FromEnvironment();
+    /// <summary>Changes to the settings read from the configuration (tests set their own figures); none in `serve`.</summary>
+    public Action<UploadLimits>? Uploads { get; init; }
+    public Action<TrainingWorkerOptions>? Worker { get; init; }
+    public Action<TranscriptionOptions>? Transcription { get; init; }
     /// <summary>A Redis server (StackExchange.Redis configuration string) that keeps the rate limits of all API processes; none: per process.</summary>
     public string? Redis { get; init; } = EnvironmentSettings.Text("CUSTOMMODELS_REDIS");
     /// <summary>How long a client may take to send its request headers (Kestrel's default is 30 s).</summary>
@@ -79,11 +80,12 @@ public static class ServiceApp
 
         builder.Services.AddSingleton(options.Time);
         builder.Services.AddAppDatabase(options.Storage);
-        builder.Services.AddSingleton(options.Worker);
-        builder.Services.AddCore().AddTraining();
-        builder.Services.AddSingleton(options.Transcription).AddTranscription();
+        builder.Services.AddCore().AddTraining().AddTranscription();
         if (options.RunWorker) builder.Services.AddTrainingWorker().AddTranscriptionWorker();
-        builder.Services.AddSingleton(options.Uploads);
+        builder.Services.AddSettings<UploadLimits>((uploads, settings) => uploads.Read(settings));
+        if (options.Uploads is { } uploads) builder.Services.PostConfigure(uploads);
+        if (options.Worker is { } worker) builder.Services.PostConfigure(worker);
+        if (options.Transcription is { } transcription) builder.Services.PostConfigure(transcription);
         builder.Services.ConfigureHttpJsonOptions(o =>
         {
             o.SerializerOptions.TypeInfoResolverChain.Insert(0, ApiJsonContext.Api);
@@ -96,6 +98,7 @@ public static class ServiceApp
         builder.Services.AddApiDocument();
 
         var app = builder.Build();
+        app.Services.CheckSettings(); // now, so that a bad setting stops start-up before anything is created
         app.UseApiErrors();
         app.UseTrailingSlashTolerance();
         app.UseRouting();

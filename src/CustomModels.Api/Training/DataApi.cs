@@ -12,6 +12,7 @@ using CustomModels.Speech.Lexicon;
 using CustomModels.Speech.Text;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 
 namespace CustomModels.Api.Training;
 
@@ -42,7 +43,7 @@ public static class DataApi
     }
 
     public static async Task<Results<Ok<UploadResponse>, ApiError>> Upload(string id, HttpContext context, AppDbContext db,
-        BlobStore blobs, UploadLimits limits, ModelTraining training, TimeProvider time, Recognizers recognizers, Pronouncers pronouncers)
+        BlobStore blobs, IOptions<UploadLimits> limits, ModelTraining training, TimeProvider time, Recognizers recognizers, Pronouncers pronouncers)
     {
         var model = await ModelsApi.FindAsync(db, context, id, track: false);
         if (model is null) return ApiError.ModelNotFound();

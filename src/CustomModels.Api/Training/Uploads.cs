@@ -4,14 +4,17 @@ using CustomModels.Core.Storage;
 using CustomModels.Speech.Settings;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
 
 namespace CustomModels.Api.Training;
 
-/// <summary>How large one uploaded file may be (CUSTOMMODELS_MAX_UPLOAD_BYTES, default 2 GiB).</summary>
-public sealed record UploadLimits(long MaxFileBytes)
+/// <summary>How large one uploaded file may be (CUSTOMMODELS_MAX_UPLOAD_BYTES, default 2 GiB); settings (see SettingsOptions).</summary>
+public sealed class UploadLimits
 {
-    public static UploadLimits FromEnvironment() => new(EnvironmentSettings.Long("CUSTOMMODELS_MAX_UPLOAD_BYTES", 2L * 1024 * 1024 * 1024));
+    public long MaxFileBytes { get; set; } = 2L * 1024 * 1024 * 1024;
+
+    public void Read(SettingsReader settings) => MaxFileBytes = settings.Long("CUSTOMMODELS_MAX_UPLOAD_BYTES", MaxFileBytes);
 }
 
 /// <summary>
@@ -47,8 +50,9 @@ public sealed class UploadStorageException(IOException inner) : Exception("writi
 /// of them so that a rejected request leaves nothing behind. It reads a body stream, not the
 /// request, so the fuzz target (fuzz/CustomModels.Fuzz) runs this very code over any bytes.
 /// </summary>
-public sealed class UploadReader(BlobStore blobs, UploadLimits limits, UploadParts parts) : IDisposable
+public sealed class UploadReader(BlobStore blobs, IOptions<UploadLimits> uploads, UploadParts parts) : IDisposable
 {
+    readonly UploadLimits limits = uploads.Value;
     readonly List<string> temps = [];
     public Dictionary<string, string> Fields { get; } = new(StringComparer.Ordinal);
     public Dictionary<string, UploadedFile> Files { get; } = new(StringComparer.Ordinal);

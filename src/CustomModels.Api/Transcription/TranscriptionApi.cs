@@ -15,6 +15,7 @@ using CustomModels.Core.Transcriptions;
 using CustomModels.Speech.Keyterms;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 
 namespace CustomModels.Api.Transcription;
 
@@ -41,7 +42,7 @@ public static class TranscriptionApi
     }
 
     public static async Task<Results<Created<TranscriptionResponse>, ApiError>> Create(HttpContext context, AppDbContext db,
-        BlobStore blobs, UploadLimits limits, Recognizers recognizers, WebhookTargets targets, Keyterms keyterms, TimeProvider time)
+        BlobStore blobs, IOptions<UploadLimits> limits, Recognizers recognizers, WebhookTargets targets, Keyterms keyterms, TimeProvider time)
     {
         var request = context.Request;
         if (!request.HasFormContentType || !request.ContentType!.StartsWith("multipart/", StringComparison.OrdinalIgnoreCase))

@@ -29,19 +29,19 @@ public interface IJobKind
     Task FailAsync(AppDbContext db, JobAttempt attempt, string reason);
 }
 
-/// <summary>How a kind of job is run; the figures come from that kind's settings.</summary>
-public sealed record JobRunnerOptions
+/// <summary>How a kind of job is run: the one place of these figures, which each kind's settings hold (<see cref="Training.TrainingWorkerOptions"/>, <see cref="Transcriptions.TranscriptionOptions"/>).</summary>
+public sealed class JobRunnerOptions
 {
     /// <summary>How long a claim holds without renewal: a dead worker's job is taken over after this.</summary>
-    public TimeSpan Lease { get; init; } = TimeSpan.FromSeconds(30);
-    public TimeSpan PollInterval { get; init; } = TimeSpan.FromSeconds(1);
+    public TimeSpan Lease { get; set; } = TimeSpan.FromSeconds(30);
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
     /// <summary>How often a running job looks whether it is still its worker's (cancelled, deleted, taken over).</summary>
-    public TimeSpan CheckInterval { get; init; } = TimeSpan.FromSeconds(1);
-    public int MaxAttempts { get; init; } = 3;
+    public TimeSpan CheckInterval { get; set; } = TimeSpan.FromSeconds(1);
+    public int MaxAttempts { get; set; } = 3;
     /// <summary>Jobs of this kind one organization may have running at once over all processes (0: no cap).</summary>
-    public int MaxRunningPerOrganization { get; init; }
+    public int MaxRunningPerOrganization { get; set; }
     /// <summary>Loops of this kind in one process, each with its own lease owner.</summary>
-    public int Loops { get; init; } = 1;
+    public int Loops { get; set; } = 1;
 }
 
 /// <summary>

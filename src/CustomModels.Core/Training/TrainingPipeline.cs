@@ -10,6 +10,7 @@ using CustomModels.Speech.Lexicon;
 using CustomModels.Speech.Scoring;
 using CustomModels.Speech.Text;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 
 namespace CustomModels.Core.Training;
 
@@ -29,7 +30,7 @@ public sealed record TrainingResult(ModelArtifact Artifact, EvaluationMetrics Me
 /// analysis → artifact (<see cref="ModelArtifact"/>).
 /// Progress is reported as the real stages complete.
 /// </summary>
-public sealed partial class TrainingPipeline(BlobStore blobs, Recognizers recognizers, Pronouncers pronouncers, TrainingWorkerOptions options, TimeProvider time)
+public sealed partial class TrainingPipeline(BlobStore blobs, Recognizers recognizers, Pronouncers pronouncers, IOptions<TrainingWorkerOptions> options, TimeProvider time)
 {
     const int Order = 3;
     const int DecodersPerModel = 2;
@@ -126,7 +127,7 @@ public sealed partial class TrainingPipeline(BlobStore blobs, Recognizers recogn
             // Written as it is estimated: the model is never held whole, only what scoring the test text needs.
             var estimate = KneserNeyEstimator.EstimateToArpa(text, Order, new EstimationOptions
             {
-                MemoryBudgetBytes = options.MemoryBudgetMegabytes * (1L << 20),
+                MemoryBudgetBytes = options.Value.MemoryBudgetMegabytes * (1L << 20),
                 NGramLimit = EstimationOptions.DecoderNGramLimit,
                 TemporaryDirectory = workDirectory,
                 Progress = report,

@@ -1,6 +1,5 @@
 using CustomModels.Core.Versions;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace CustomModels.Core.Training;
 
@@ -13,7 +12,7 @@ public static class TrainingServices
         services.AddSingleton<Pronouncers>();
         services.AddSingleton<TrainingPipeline>();
         services.AddSingleton<ModelVersions>();
-        services.TryAddSingleton(TrainingWorkerOptions.FromEnvironment());
+        services.AddSettings<TrainingWorkerOptions>((options, settings) => options.Read(settings));
         return services;
     }
 

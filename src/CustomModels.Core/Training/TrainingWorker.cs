@@ -6,37 +6,35 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using CustomModels.Speech.LanguageModel;
 using CustomModels.Speech.Settings;
 
 namespace CustomModels.Core.Training;
 
-public sealed record TrainingWorkerOptions
+/// <summary>How trainings run (TrainingServices registers them as settings, see <see cref="SettingsOptions"/>).</summary>
+public sealed class TrainingWorkerOptions
 {
-    /// <summary>How long a claim holds without renewal; a dead worker's job is taken over after this.</summary>
-    public TimeSpan Lease { get; init; } = TimeSpan.FromSeconds(30);
-    public TimeSpan PollInterval { get; init; } = TimeSpan.FromSeconds(1);
-    /// <summary>How often a running training looks whether it was cancelled or its model deleted (README "Cancel": it stops within about a second).</summary>
-    public TimeSpan CancelCheckInterval { get; init; } = TimeSpan.FromSeconds(1);
-    public int MaxAttempts { get; init; } = 3;
-    /// <summary>Trainings one organization may have running at once over all processes (CUSTOMMODELS_ORG_MAX_RUNNING_TRAININGS; 0: no cap).</summary>
-    public int MaxRunningPerOrganization { get; init; }
+    /// <summary>
+    /// Attempts, lease and polling. The lease (CUSTOMMODELS_TRAINING_LEASE_SECONDS) is how long a
+    /// claim holds without renewal: a dead worker's job is taken over after it. The check interval is
+    /// how often a running training looks whether it was cancelled or its model deleted (README
+    /// "Cancel": it stops within about a second). Trainings one organization may have running at once
+    /// over all processes: CUSTOMMODELS_ORG_MAX_RUNNING_TRAININGS (0: no cap).
+    /// </summary>
+    public JobRunnerOptions Jobs { get; set; } = new();
 
     /// <summary>
     /// Memory for counting a training text's n-grams (CUSTOMMODELS_TRAINING_MEMORY_MB); beyond it
     /// sorted runs spill to the job's work folder. The trained model does not depend on it.
     /// </summary>
-    public int MemoryBudgetMegabytes { get; init; } = EstimationOptions.DefaultMemoryBudgetMegabytes;
+    public int MemoryBudgetMegabytes { get; set; } = EstimationOptions.DefaultMemoryBudgetMegabytes;
 
-    public static TrainingWorkerOptions FromEnvironment()
+    public void Read(SettingsReader settings)
     {
-        var defaults = new TrainingWorkerOptions();
-        return defaults with
-        {
-            MaxRunningPerOrganization = EnvironmentSettings.Whole("CUSTOMMODELS_ORG_MAX_RUNNING_TRAININGS", defaults.MaxRunningPerOrganization, min: 0),
-            Lease = EnvironmentSettings.Seconds("CUSTOMMODELS_TRAINING_LEASE_SECONDS", defaults.Lease),
-            MemoryBudgetMegabytes = EnvironmentSettings.Whole("CUSTOMMODELS_TRAINING_MEMORY_MB", defaults.MemoryBudgetMegabytes),
-        };
+        Jobs.MaxRunningPerOrganization = settings.Whole("CUSTOMMODELS_ORG_MAX_RUNNING_TRAININGS", Jobs.MaxRunningPerOrganization, min: 0);
+        Jobs.Lease = settings.Seconds("CUSTOMMODELS_TRAINING_LEASE_SECONDS", Jobs.Lease);
+        MemoryBudgetMegabytes = settings.Whole("CUSTOMMODELS_TRAINING_MEMORY_MB", MemoryBudgetMegabytes);
     }
 }
 
@@ -45,17 +43,12 @@ public sealed record TrainingWorkerOptions
 /// work folder of the attempt's own, then the artifact published as the model's next version.
 /// </summary>
 public sealed class TrainingWorker(JobRunner runner, IServiceScopeFactory scopes, TrainingPipeline pipeline, ModelTraining training,
-    ModelVersions versions, BlobStore blobs, TrainingWorkerOptions options, ILogger<TrainingWorker> log) : BackgroundService, IJobKind
+    ModelVersions versions, BlobStore blobs, IOptions<TrainingWorkerOptions> options, ILogger<TrainingWorker> log) : BackgroundService, IJobKind
 {
     public JobQueue Queue => JobQueue.Training;
     public string Name => "training";
 
-    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        runner.ServeAsync(this, new JobRunnerOptions
-        {
-            Lease = options.Lease, PollInterval = options.PollInterval, CheckInterval = options.CancelCheckInterval,
-            MaxAttempts = options.MaxAttempts, MaxRunningPerOrganization = options.MaxRunningPerOrganization,
-        }, stoppingToken);
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) => runner.ServeAsync(this, options.Value.Jobs, stoppingToken);
 
     public string? PermanentFailure(Exception e) => e is TrainingFailure ? e.Message : null;
 

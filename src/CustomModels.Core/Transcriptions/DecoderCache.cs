@@ -1,5 +1,6 @@
 using CustomModels.Core.Training;
 using CustomModels.Speech.Decoding;
+using Microsoft.Extensions.Options;
 
 namespace CustomModels.Core.Transcriptions;
 
@@ -21,8 +22,10 @@ public sealed class DecoderLease(DecoderPool pool, Action release) : IDisposable
 /// it and is then let go). A pool is built with all its decoders at once, so it never needs the
 /// artifact's files again once built. An evicted pool is disposed when its last user returns it.
 /// </summary>
-public sealed class DecoderCache(TranscriptionOptions options) : IDisposable
+public sealed class DecoderCache(IOptions<TranscriptionOptions> settings) : IDisposable
 {
+    readonly TranscriptionOptions options = settings.Value;
+
     sealed class Entry(string key, bool pinned, Task<DecoderPool> pool)
     {
         public string Key { get; } = key;

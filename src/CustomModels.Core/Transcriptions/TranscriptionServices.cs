@@ -1,5 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 
 namespace CustomModels.Core.Transcriptions;
 
@@ -8,9 +8,9 @@ public static class TranscriptionServices
     /// <summary>What the API and the workers share (beside CoreServices.AddCore).</summary>
     public static IServiceCollection AddTranscription(this IServiceCollection services)
     {
-        services.TryAddSingleton(TranscriptionOptions.FromEnvironment());
+        services.AddSettings<TranscriptionOptions>((options, settings) => options.Read(settings));
         services.AddSingleton<WebhookSecrets>();
-        services.AddSingleton(sp => new WebhookTargets(sp.GetRequiredService<TranscriptionOptions>().WebhookAllowedHosts));
+        services.AddSingleton(sp => new WebhookTargets(sp.GetRequiredService<IOptions<TranscriptionOptions>>().Value.WebhookAllowedHosts));
         services.AddSingleton<Keyterms>();
         services.AddSingleton<DecoderCache>(); // loads nothing until a worker rents from it
         return services;

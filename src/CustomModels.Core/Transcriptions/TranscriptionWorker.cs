@@ -11,6 +11,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace CustomModels.Core.Transcriptions;
 
@@ -20,17 +21,12 @@ namespace CustomModels.Core.Transcriptions;
 /// taken over once its lease expires and decoded again from the start.
 /// </summary>
 public sealed class TranscriptionWorker(JobRunner runner, IServiceScopeFactory scopes, DecoderCache decoders, Recognizers recognizers,
-    BlobStore blobs, TranscriptionOptions options, TimeProvider time, ILogger<TranscriptionWorker> log) : BackgroundService, IJobKind
+    BlobStore blobs, IOptions<TranscriptionOptions> options, TimeProvider time, ILogger<TranscriptionWorker> log) : BackgroundService, IJobKind
 {
     public JobQueue Queue => JobQueue.Transcription;
     public string Name => "stt";
 
-    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        runner.ServeAsync(this, new JobRunnerOptions
-        {
-            Lease = options.Lease, PollInterval = options.PollInterval, MaxAttempts = options.MaxAttempts,
-            MaxRunningPerOrganization = options.MaxRunningPerOrganization, Loops = options.Workers,
-        }, stoppingToken);
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) => runner.ServeAsync(this, options.Value.Jobs, stoppingToken);
 
     public string? PermanentFailure(Exception e) => e switch
     {

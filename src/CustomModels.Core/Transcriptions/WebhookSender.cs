@@ -6,6 +6,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace CustomModels.Core.Transcriptions;
 
@@ -24,8 +25,9 @@ public sealed record WebhookPayload(string Event, string Id, string Status, stri
 /// Connections go only where <see cref="WebhookTargets"/> allows, never through a proxy, never redirected.
 /// </summary>
 public sealed class WebhookSender(IServiceScopeFactory scopes, WebhookSecrets secrets, WebhookTargets targets,
-    TranscriptionOptions options, TimeProvider time, ILogger<WebhookSender> log) : BackgroundService
+    IOptions<TranscriptionOptions> settings, TimeProvider time, ILogger<WebhookSender> log) : BackgroundService
 {
+    readonly TranscriptionOptions options = settings.Value;
     public const string SignatureHeader = "X-Signature";
 
     readonly HttpClient http = new(new SocketsHttpHandler
@@ -46,7 +48,7 @@ public sealed class WebhookSender(IServiceScopeFactory scopes, WebhookSecrets se
         {
             try
             {
-                if (!await StartDueAsync(stoppingToken)) await deliveryEnded.WaitAsync(options.PollInterval, stoppingToken);
+                if (!await StartDueAsync(stoppingToken)) await deliveryEnded.WaitAsync(options.WebhookPollInterval, stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -55,7 +57,7 @@ public sealed class WebhookSender(IServiceScopeFactory scopes, WebhookSecrets se
             catch (Exception e)
             {
                 log.LogError(e, "Webhook sender loop failed; retrying");
-                await Task.Delay(options.PollInterval, stoppingToken).ContinueWith(_ => { });
+                await Task.Delay(options.WebhookPollInterval, stoppingToken).ContinueWith(_ => { });
             }
         }
     }

@@ -30,7 +30,7 @@ public sealed class FairClaimTests
         for (var i = 0; i < 20; i++) busyIds.Add((string)(await busy.TranscribeAsync(Wav))["id"]!);
         var singleId = (string)(await single.TranscribeAsync(Wav))["id"]!;
 
-        await using (var worker = await uploads.StartAnotherAsync(o => o with { RunWorker = true, Transcription = o.Transcription with { Workers = 1 } }))
+        await using (var worker = await uploads.StartAnotherAsync(o => o with { RunWorker = true, Transcription = t => t.Jobs.Loops = 1 }))
         {
             var done = await single.WaitTranscriptionAsync(singleId);
             Assert.Equal("done", (string?)done["status"]);

@@ -19,7 +19,7 @@ public sealed class UploadBoundsTests : IAsyncLifetime
 
     // Workers off: nothing here should be transcribed or delivered, only accepted or refused.
     public async Task InitializeAsync() =>
-        service = await TestService.StartAsync(DatabaseKind.Sqlite, o => o with { RunWorker = false, Uploads = new Api.Training.UploadLimits(512 * 1024) });
+        service = await TestService.StartAsync(DatabaseKind.Sqlite, o => o with { RunWorker = false, Uploads = u => u.MaxFileBytes = 512 * 1024 });
 
     public async Task DisposeAsync() => await service.DisposeAsync();
 

@@ -89,7 +89,7 @@ public sealed class WebhookTargetTests : IAsyncLifetime
     public async Task A_name_that_resolves_to_loopback_is_refused_at_delivery_without_a_connection_unless_the_operator_allowed_it()
     {
         await using var service = await TestService.StartAsync(DatabaseKind.Sqlite,
-            o => o with { Transcription = o.Transcription with { WebhookMaxAttempts = 1 } });
+            o => o with { Transcription = t => t.WebhookMaxAttempts = 1 });
         var client = (await service.CreateOrganizationAsync()).Client();
         var wav = Path.Combine(TestAudio.Librivox, "sense_and_sensibility_01_austen_64kb-0880.wav");
         var id = (string)(await client.TranscribeAsync(wav, webhookUrl: $"http://localhost:{port}/refused"))["id"]!;

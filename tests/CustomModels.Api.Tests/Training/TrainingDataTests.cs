@@ -155,7 +155,7 @@ public sealed class UploadLimitTests : IAsyncLifetime
     TestService service = null!;
 
     public async Task InitializeAsync() =>
-        service = await TestService.StartAsync(DatabaseKind.Sqlite, o => o with { Uploads = new Api.Training.UploadLimits(4096) });
+        service = await TestService.StartAsync(DatabaseKind.Sqlite, o => o with { Uploads = u => u.MaxFileBytes = 4096 });
 
     public async Task DisposeAsync() => await service.DisposeAsync();
 

@@ -24,7 +24,11 @@ public sealed class WebhookTests : IAsyncLifetime
         service = await TestService.StartAsync(DatabaseKind.Sqlite, o => o with
         {
             // The receiver is on loopback, which only an operator's allowance opens (see Tenants/WebhookTargetTests).
-            Transcription = o.Transcription with { WebhookFirstRetry = TimeSpan.FromSeconds(1), WebhookAllowedHosts = ["127.0.0.1"] },
+            Transcription = t =>
+            {
+                t.WebhookFirstRetry = TimeSpan.FromSeconds(1);
+                t.WebhookAllowedHosts = ["127.0.0.1"];
+            },
         });
     public async Task DisposeAsync() => await service.DisposeAsync();
 

@@ -2,6 +2,7 @@ using CustomModels.Core.Training;
 using CustomModels.Core.Transcriptions;
 using CustomModels.Speech.Decoding;
 using CustomModels.Speech.LanguageModel;
+using Microsoft.Extensions.Options;
 
 namespace CustomModels.Core.Tests.Transcriptions;
 
@@ -17,7 +18,7 @@ public sealed class DecoderCacheTests : IDisposable
     [Fact]
     public async Task Beyond_its_capacity_the_custom_model_used_least_recently_is_let_go()
     {
-        using var cache = new DecoderCache(new TranscriptionOptions { Workers = 1, CachedCustomModels = 2 });
+        using var cache = new DecoderCache(Options.Create(new TranscriptionOptions { Jobs = { Loops = 1 }, CachedCustomModels = 2 }));
         var a = await RentedPoolAsync(cache, 1);
         var b = await RentedPoolAsync(cache, 2);
         Assert.Same(a, await RentedPoolAsync(cache, 1)); // a is now used more recently than b
@@ -34,7 +35,7 @@ public sealed class DecoderCacheTests : IDisposable
     [Fact]
     public async Task A_pool_let_go_while_lent_out_serves_its_job_and_is_disposed_when_given_back()
     {
-        using var cache = new DecoderCache(new TranscriptionOptions { Workers = 1, CachedCustomModels = 1 });
+        using var cache = new DecoderCache(Options.Create(new TranscriptionOptions { Jobs = { Loops = 1 }, CachedCustomModels = 1 }));
         var held = await RentAsync(cache, 1);
         var b = await RentedPoolAsync(cache, 2); // takes the one place: model 1 is let go
 
