@@ -9,7 +9,8 @@ namespace CustomModels.Core.Training;
 
 /// <summary>
 /// A trained model's artifact: the folder a training writes and a version serves from, and the one
-/// place that knows its files. domain.arpa (the domain language model), words.dict (the words the
+/// place that knows its files. domain.arpa (the domain language model), domain.lm.bin (the same
+/// model in sphinxbase's binary format, which the decoders read), words.dict (the words the
 /// base dictionary lacks), model.json (<see cref="TrainedModelFile"/>), evaluation.json (the
 /// <see cref="EvaluationReport"/>) and, when an adaptation was chosen, acoustic/ (the acoustic
 /// model's files that differ from the base model's). A training writes it in its work folder; it
@@ -18,6 +19,7 @@ namespace CustomModels.Core.Training;
 public sealed class ModelArtifact(string folder)
 {
     const string LanguageModelFile = "domain.arpa";
+    const string BinaryLanguageModelFile = "domain.lm.bin";
     const string DictionaryFile = "words.dict";
     const string ModelFile = "model.json";
     const string EvaluationFile = "evaluation.json";
@@ -38,6 +40,9 @@ public sealed class ModelArtifact(string folder)
 
     /// <summary>The domain language model (ARPA), which the training estimates straight into this file.</summary>
     public string LanguageModelPath => Path.Combine(folder, LanguageModelFile);
+
+    /// <summary>The domain language model in sphinxbase's binary format (<see cref="BinaryLanguageModel"/>), written from the ARPA file.</summary>
+    public string BinaryLanguageModelPath => Path.Combine(folder, BinaryLanguageModelFile);
 
     public string DictionaryPath => Path.Combine(folder, DictionaryFile);
 
@@ -70,7 +75,9 @@ public sealed class ModelArtifact(string folder)
     {
         var file = JsonSerializer.Deserialize<TrainedModelFile>(File.ReadAllText(Path.Combine(folder, ModelFile)), EvaluationReport.Json)
             ?? throw new DecoderException("the custom model's settings are missing");
-        return new CustomLanguageModel(LanguageModelPath, DictionaryPath, file.InterpolationWeight,
+        // Models trained before the binary existed have only the ARPA file.
+        var languageModel = File.Exists(BinaryLanguageModelPath) ? BinaryLanguageModelPath : LanguageModelPath;
+        return new CustomLanguageModel(languageModel, DictionaryPath, file.InterpolationWeight,
             file.LanguageWeight is { } lw && file.WordInsertionPenalty is { } wip ? new LanguageWeights(lw, wip) : null);
     }
 

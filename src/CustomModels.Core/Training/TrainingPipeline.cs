@@ -141,11 +141,18 @@ public sealed partial class TrainingPipeline(BlobStore blobs, Recognizers recogn
         }, 12, 40, progress, ct);
         stages.End("language_model");
 
+        // sphinxbase reads the ARPA text once, here, and writes its binary, which everything after
+        // reads: the weight choice, the tuning and evaluation decoders, and the trained model's.
+        var binaryPath = artifact.BinaryLanguageModelPath;
+        await Task.Run(() => BinaryLanguageModel.Write(settings, arpaPath, binaryPath), ct);
+        ct.ThrowIfCancellationRequested();
+        stages.End("language_model_binary");
+
         // 4. Interpolation weight: lowest perplexity of held-out training text under base + domain.
         var choice = await StageAsync(_ =>
         {
             if (heldOutPath is not null)
-                return InterpolationWeight.ChooseByPerplexity(settings, arpaPath, TranscriptNormalizer.ReadLines(heldOutPath), ct: ct);
+                return InterpolationWeight.ChooseByPerplexity(settings, binaryPath, TranscriptNormalizer.ReadLines(heldOutPath), ct: ct);
             if (sentences < 2) return null;
             var lines = TranscriptNormalizer.ReadLines(textPath).ToList(); // at most HeldOutSentences
             return InterpolationWeight.ChooseByCrossValidation(settings, lines, Order, ct: ct);
@@ -165,23 +172,23 @@ public sealed partial class TrainingPipeline(BlobStore blobs, Recognizers recogn
             var development = split.Development.Select(d => (blobs.FullPath(d.AudioBlob!), string.Join(' ', ReadTranscript(d, "Training")))).ToList();
             tuning = await StageAsync(report =>
             {
-                var tuningArpaPath = arpaPath;
+                var tuningModelPath = binaryPath;
                 var tuningDictionaryPath = artifact.DictionaryPath;
                 if (heldOutPath is null)
                 {
                     // The words only the development transcripts use are left out of its dictionary
                     // too: to it they are what words never seen in training are to the trained model.
-                    tuningArpaPath = Path.Combine(workDirectory, "tuning.arpa");
+                    tuningModelPath = Path.Combine(workDirectory, "tuning.arpa");
                     tuningDictionaryPath = Path.Combine(workDirectory, "tuning.dict");
                     var seen = TranscriptNormalizer.ReadLines(textPath).Take((int)sentencesBeforeDevelopment).ToList();
                     if (seen.Count == 0) return null; // every sentence is a development one: nothing to tune with
-                    ArpaWriter.Write(KneserNeyEstimator.Estimate(seen, Order).Model, tuningArpaPath);
+                    ArpaWriter.Write(KneserNeyEstimator.Estimate(seen, Order).Model, tuningModelPath);
                     var seenWords = seen.SelectMany(TranscriptNormalizer.Words).ToHashSet(StringComparer.OrdinalIgnoreCase);
                     PronouncingDictionary.Write(tuningDictionaryPath, extension.NewWords.Where(p => seenWords.Contains(p.Word)));
                 }
                 try
                 {
-                    return DevelopmentTuning.TuneAsync(settings, tuningArpaPath, tuningDictionaryPath, weight,
+                    return DevelopmentTuning.TuneAsync(settings, tuningModelPath, tuningDictionaryPath, weight,
                         development, DecodersPerModel, report, ct).GetAwaiter().GetResult();
                 }
                 catch (AudioDecodeException)
@@ -213,7 +220,7 @@ public sealed partial class TrainingPipeline(BlobStore blobs, Recognizers recogn
                 evaluation, 75, 85, progress, ct);
             stages.End("decode_active");
         }
-        var custom = new CustomLanguageModel(arpaPath, artifact.DictionaryPath, weight, languageWeights);
+        var custom = new CustomLanguageModel(binaryPath, artifact.DictionaryPath, weight, languageWeights);
         var customHypotheses = await DecodeAllAsync(DecoderPool.ForCustomModel(artifact.DecoderSettings(settings), custom, DecodersPerModel),
             evaluation, 85, 95, progress, ct);
         stages.End("decode_custom");

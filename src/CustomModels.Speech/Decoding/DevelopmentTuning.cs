@@ -30,10 +30,10 @@ public static class DevelopmentTuning
             .Select(w => Math.Round(Math.Clamp(w, 0.1, 0.9), 2)).Distinct().OrderBy(w => w).ToList();
 
     /// <param name="development">Audio files with their reference transcripts.</param>
-    /// <param name="domainArpaPath">A domain model that has not seen the development transcripts.</param>
+    /// <param name="domainModelPath">A domain model that has not seen the development transcripts.</param>
     /// <param name="perplexityWeight">The interpolation weight chosen by perplexity: the centre of the weights tried, and preferred on ties.</param>
     /// <param name="progress">The fraction of the decodes done.</param>
-    public static async Task<TuningResult> TuneAsync(DecoderSettings settings, string domainArpaPath, string? dictionaryPath,
+    public static async Task<TuningResult> TuneAsync(DecoderSettings settings, string domainModelPath, string? dictionaryPath,
         double perplexityWeight, IReadOnlyList<(string AudioPath, string Reference)> development, int decoders,
         Action<double>? progress = null, CancellationToken ct = default)
     {
@@ -44,7 +44,7 @@ public static class DevelopmentTuning
         var done = 0;
         foreach (var weight in weights)
         {
-            using var pool = DecoderPool.ForCustomModel(settings, new CustomLanguageModel(domainArpaPath, dictionaryPath, weight), decoders);
+            using var pool = DecoderPool.ForCustomModel(settings, new CustomLanguageModel(domainModelPath, dictionaryPath, weight), decoders);
             var hypotheses = new IReadOnlyList<string>[development.Count];
             await Parallel.ForEachAsync(Enumerable.Range(0, development.Count),
                 new ParallelOptions { MaxDegreeOfParallelism = decoders, CancellationToken = ct }, async (i, token) =>

@@ -24,15 +24,15 @@ public static class InterpolationWeight
     private static readonly string[] ModelNames = ["base", "domain"];
 
     // pocketsphinx's default -logbase: the decoder scores with the same table.
-    private const double LogBase = 1.0001;
+    internal const double LogBase = 1.0001;
 
-    /// <param name="domainArpaPath">A domain model estimated without <paramref name="heldOutSentences"/>.</param>
+    /// <param name="domainModelPath">A domain model estimated without <paramref name="heldOutSentences"/> (ARPA or sphinxbase's binary).</param>
     /// <param name="heldOutSentences">Text the domain model did not see; normalized here.</param>
-    public static WeightChoice ChooseByPerplexity(DecoderSettings settings, string domainArpaPath,
+    public static WeightChoice ChooseByPerplexity(DecoderSettings settings, string domainModelPath,
         IEnumerable<string> heldOutSentences, IReadOnlyList<double>? candidates = null, CancellationToken ct = default)
     {
         using var scorer = new HeldOutScorer(settings, candidates ?? DefaultCandidates);
-        scorer.Add(domainArpaPath, heldOutSentences, ct);
+        scorer.Add(domainModelPath, heldOutSentences, ct);
         return scorer.Choose();
     }
 
@@ -90,10 +90,10 @@ public static class InterpolationWeight
             _baseModel = SpeechDecoder.ReadLanguageModel(_config, settings.LanguageModelPath, _logMath.DangerousGetHandle());
         }
 
-        public void Add(string domainArpaPath, IEnumerable<string> heldOutSentences, CancellationToken ct)
+        public void Add(string domainModelPath, IEnumerable<string> heldOutSentences, CancellationToken ct)
         {
             var sentences = heldOutSentences.Select(TranscriptNormalizer.Words).Where(words => words.Count > 0).ToList();
-            using var domainModel = SpeechDecoder.ReadLanguageModel(_config, domainArpaPath, _logMath.DangerousGetHandle());
+            using var domainModel = SpeechDecoder.ReadLanguageModel(_config, domainModelPath, _logMath.DangerousGetHandle());
             using var set = SpeechDecoder.InterpolateLanguageModels(_config,
                 [new(ModelNames[0], _baseModel, 0.5), new(ModelNames[1], domainModel, 0.5)]);
             for (var i = 0; i < _candidates.Count; i++)

@@ -66,6 +66,7 @@ internal static partial class PocketSphinxNative
     // ---- n-gram models --------------------------------------------------------------------------
 
     internal const int NgramAuto = 0;
+    internal const int NgramBinary = 2; // sphinxbase 5prealpha's trie format, as sphinx_lm_convert writes it
     internal const int NgramInvalidWordId = -1;
 
     [LibraryImport(SphinxBase, StringMarshalling = StringMarshalling.Utf8)]
@@ -74,6 +75,10 @@ internal static partial class PocketSphinxNative
 
     [LibraryImport(SphinxBase)]
     internal static partial int ngram_model_free(IntPtr model);
+
+    /// <summary>0 on success.</summary>
+    [LibraryImport(SphinxBase, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int ngram_model_write(SafeNgramModelHandle model, string path, int fileType);
 
     [LibraryImport(SphinxBase, StringMarshalling = StringMarshalling.Utf8)]
     internal static partial SafeNgramModelHandle ngram_model_set_init(SafeConfigHandle config, IntPtr[] models,

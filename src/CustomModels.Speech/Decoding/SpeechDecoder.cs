@@ -90,7 +90,7 @@ public sealed class SpeechDecoder : IDisposable
             throw new ArgumentOutOfRangeException(nameof(custom), custom.Weight, "the interpolation weight must be between 0 and 1");
         foreach (var (what, path) in new[] {
                      ("acoustic model", settings.AcousticModelPath), ("dictionary", settings.DictionaryPath),
-                     ("language model", settings.LanguageModelPath), ("custom language model", custom?.ArpaPath),
+                     ("language model", settings.LanguageModelPath), ("custom language model", custom?.ModelPath),
                      ("custom dictionary", custom?.DictionaryPath) })
         {
             if (path is not null && !File.Exists(path) && !Directory.Exists(path))
@@ -116,7 +116,7 @@ public sealed class SpeechDecoder : IDisposable
             models.Add(new("base", ReadLanguageModel(config, settings.LanguageModelPath, logMath), 1 - (custom?.Weight ?? 0)));
             if (custom is not null)
             {
-                var domainModel = ReadLanguageModel(config, custom.ArpaPath, logMath);
+                var domainModel = ReadLanguageModel(config, custom.ModelPath, logMath);
                 models.Add(new("domain", domainModel, custom.Weight));
                 // The set scores a word from each model; a new word that the domain text never
                 // used still needs a unigram so that the decoder can hypothesize it.
@@ -309,7 +309,7 @@ public sealed class SpeechDecoder : IDisposable
                 NativeFailure("ps_set_lm", [name]));
     }
 
-    private static InvalidOperationException NativeFailure(string function, IEnumerable<string> arguments) =>
+    internal static InvalidOperationException NativeFailure(string function, IEnumerable<string> arguments) =>
         new($"{function} failed ({string.Join(' ', arguments)})");
 
     /// <summary>

@@ -11,5 +11,6 @@ public sealed record Transcript(string Text, IReadOnlyList<RecognizedWord> Words
 /// P(w|h) = (1 − Weight)·P_base(w|h) + Weight·P_domain(w|h). <see cref="DictionaryPath"/> holds the
 /// pronunciations of the words the base dictionary lacks (a file from <c>LexiconBuilder</c>), or null.
 /// <see cref="LanguageWeights"/>, when set, replace the decoder's (a model tuned on development audio).
+/// <see cref="ModelPath"/> is an ARPA file or sphinxbase's binary (<see cref="BinaryLanguageModel"/>).
 /// </summary>
-public sealed record CustomLanguageModel(string ArpaPath, string? DictionaryPath, double Weight, LanguageWeights? LanguageWeights = null);
+public sealed record CustomLanguageModel(string ModelPath, string? DictionaryPath, double Weight, LanguageWeights? LanguageWeights = null);
