@@ -103,8 +103,13 @@ public sealed class TrainingWorker(JobRunner runner, IServiceScopeFactory scopes
                 blobs.DeleteQuietly(relative);
             return;
         }
-        log.LogInformation("Model {ModelId} trained version {Version} ({Activation}): WER {Wer:F1}% (base {BaseWer:F1}%)", modelId,
-            published.Version, published.Activated ? "active" : published.Note, result.Metrics.WordErrorRate, result.Metrics.BaseWordErrorRate);
+        var activation = published.Activated ? "active" : published.Note;
+        if (result.Metrics.WordErrorRate is { } wer)
+            log.LogInformation("Model {ModelId} trained version {Version} ({Activation}): WER {Wer:F1}% (base {BaseWer:F1}%)", modelId,
+                published.Version, activation, wer, result.Metrics.BaseWordErrorRate);
+        else
+            log.LogInformation("Model {ModelId} trained version {Version} ({Activation}): no evaluation audio, no WER", modelId,
+                published.Version, activation);
     }
 
     /// <summary>The model to 5 with the reason and the job's end, in one transaction, only while this attempt holds the job.</summary>
