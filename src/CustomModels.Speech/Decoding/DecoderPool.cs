@@ -13,7 +13,8 @@ namespace CustomModels.Speech.Decoding;
 public sealed class DecoderPool : IDisposable
 {
     private readonly Func<SpeechDecoder> _createDecoder;
-    private readonly ConcurrentBag<SpeechDecoder> _idle = [];
+    // Idle decoders, the one given back longest ago first (see TakeIdle).
+    private readonly LinkedList<SpeechDecoder> _idle = [];
     private readonly ConcurrentDictionary<SpeechDecoder, byte> _all = new();
     private readonly SemaphoreSlim _available;
     private bool _disposed;
@@ -57,14 +58,14 @@ public sealed class DecoderPool : IDisposable
         foreach (var decoder in created)
         {
             _all.TryAdd(decoder, 0);
-            _idle.Add(decoder);
+            GiveBack(decoder);
         }
     }
 
     /// <summary>Decodes an audio file in any format ffmpeg reads (with its keyterms, on a pool for keyterms).</summary>
     public Task<Transcript> DecodeFileAsync(string audioPath, CancellationToken cancellationToken = default,
         IProgress<double>? progress = null, KeytermBias? keyterms = null) =>
-        UseDecoderAsync(decoder =>
+        UseDecoderAsync(keyterms?.Identity, decoder =>
         {
             // A keyterm decoder keeps the last request's terms: it serves only requests that bring their own.
             if (decoder.IsForKeyterms != keyterms is not null)
@@ -78,9 +79,40 @@ public sealed class DecoderPool : IDisposable
     /// <summary>Decodes an audio file once and gives its words at each of <paramref name="candidates"/> (<see cref="SpeechDecoder.DecodeFileRescoredAsync"/>).</summary>
     public Task<IReadOnlyList<string>> DecodeFileRescoredAsync(string audioPath, IReadOnlyList<LanguageWeights> candidates,
         CancellationToken cancellationToken = default) =>
-        UseDecoderAsync(decoder => decoder.DecodeFileRescoredAsync(audioPath, candidates, cancellationToken), cancellationToken);
+        UseDecoderAsync(null, decoder => decoder.DecodeFileRescoredAsync(audioPath, candidates, cancellationToken), cancellationToken);
 
-    private async Task<T> UseDecoderAsync<T>(Func<SpeechDecoder, Task<T>> decode,
+    /// <summary>
+    /// An idle decoder, or null when none is: one whose search is ready for <paramref name="keyterms"/>
+    /// (a bias identity) if there is one, so that a pool's decoders keep serving the term sets they
+    /// have and a request repeating another's terms costs no rebuild; otherwise the one given back
+    /// longest ago, so that the term sets used last stay in place.
+    /// </summary>
+    private SpeechDecoder? TakeIdle(string? keyterms)
+    {
+        lock (_idle)
+        {
+            var node = _idle.First;
+            for (var n = node; keyterms is not null && n is not null; n = n.Next)
+            {
+                if (n.Value.KeytermsInUse != keyterms) continue;
+                node = n;
+                break;
+            }
+            if (node is null) return null;
+            _idle.Remove(node);
+            return node.Value;
+        }
+    }
+
+    private void GiveBack(SpeechDecoder decoder)
+    {
+        lock (_idle) _idle.AddLast(decoder);
+    }
+
+    /// <summary>The decoders built so far, busy or idle.</summary>
+    internal IReadOnlyList<SpeechDecoder> Decoders => [.. _all.Keys];
+
+    private async Task<T> UseDecoderAsync<T>(string? keyterms, Func<SpeechDecoder, Task<T>> decode,
         CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
@@ -88,7 +120,8 @@ public sealed class DecoderPool : IDisposable
         SpeechDecoder? decoder = null;
         try
         {
-            if (!_idle.TryTake(out decoder))
+            decoder = TakeIdle(keyterms);
+            if (decoder is null)
             {
                 // Building a decoder reads the models from disk: off the caller's thread.
                 decoder = await Task.Run(_createDecoder, cancellationToken);
@@ -110,7 +143,7 @@ public sealed class DecoderPool : IDisposable
             }
             else if (decoder is not null)
             {
-                _idle.Add(decoder);
+                GiveBack(decoder);
             }
             _available.Release();
         }

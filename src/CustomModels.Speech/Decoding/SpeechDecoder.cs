@@ -217,6 +217,9 @@ public sealed class SpeechDecoder : IDisposable
     /// </summary>
     public int KeytermWordsAdded => _wordsAdded;
 
+    /// <summary>The identity of the keyterms this decoder's search is ready for (<see cref="KeytermBias.Identity"/>); null when none.</summary>
+    public string? KeytermsInUse => _termsInUse;
+
     private const string KeytermSearch = "keyterms";
     private const string KeytermModelName = "keyterms";
     // What pocketsphinx names the model a search was given, in the set it wraps it in.
