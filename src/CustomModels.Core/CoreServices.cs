@@ -20,9 +20,9 @@ public static class CoreServices
     {
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<BlobStore>();
-        services.TryAddSingleton(TempSweeper.Options.FromEnvironment());
+        services.AddSettings<TempSweeper.Options>((options, settings) => options.Read(settings));
         services.AddHostedService<TempSweeper>();
-        services.TryAddSingleton(StorageReconciler.Options.FromEnvironment());
+        services.AddSettings<StorageReconciler.Options>((options, settings) => options.Read(settings));
         services.AddSingleton<StorageReconciler>();
         services.AddHostedService(provider => provider.GetRequiredService<StorageReconciler>());
         services.AddSingleton<ModelDeletion>();

@@ -13,7 +13,6 @@ using CustomModels.Api.Training;
 using CustomModels.Api.Transcription;
 using CustomModels.Api.Versions;
 using CustomModels.Core.Transcriptions;
-using CustomModels.Speech.Settings;
 using Microsoft.EntityFrameworkCore;
 using Scalar.AspNetCore;
 
@@ -35,8 +34,8 @@ public sealed record ServiceOptions
     public Action<UploadLimits>? Uploads { get; init; }
     public Action<TrainingWorkerOptions>? Worker { get; init; }
     public Action<TranscriptionOptions>? Transcription { get; init; }
-    /// <summary>A Redis server (StackExchange.Redis configuration string) that keeps the rate limits of all API processes; none: per process.</summary>
-    public string? Redis { get; init; } = EnvironmentSettings.Text("CUSTOMMODELS_REDIS");
+    /// <summary>A Redis server to keep the rate limits in (see <see cref="RateLimitSettings"/>) instead of CUSTOMMODELS_REDIS's; tests set their own.</summary>
+    public string? Redis { get; init; }
     /// <summary>How long a client may take to send its request headers (Kestrel's default is 30 s).</summary>
     public TimeSpan RequestHeadersTimeout { get; init; } = TimeSpan.FromSeconds(10);
     /// <summary>The clock of everything the service dates and waits for; a test moves a fake one instead of sleeping.</summary>
@@ -94,7 +93,8 @@ public static class ServiceApp
             o.SerializerOptions.Encoder = ApiJsonContext.Api.Options.Encoder;
         });
         builder.Services.AddApiKeyAuth();
-        builder.Services.AddKeyRateLimits(options.Redis);
+        builder.Services.AddKeyRateLimits();
+        if (options.Redis is { } redis) builder.Services.PostConfigure<RateLimitSettings>(limits => limits.Redis = redis);
         builder.Services.AddApiDocument();
 
         var app = builder.Build();

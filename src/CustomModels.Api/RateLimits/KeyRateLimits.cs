@@ -3,7 +3,10 @@ using System.Globalization;
 using System.Threading.RateLimiting;
 using CustomModels.Api.Auth;
 using CustomModels.Api.Errors;
+using CustomModels.Core;
+using CustomModels.Speech.Settings;
 using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.Extensions.Options;
 using RedisRateLimiting;
 using StackExchange.Redis;
 
@@ -203,13 +206,36 @@ sealed class WindowObserver(PartitionedRateLimiter<HttpContext> inner, Func<Http
     }
 }
 
+/// <summary>Where the rate limits are kept (settings, see SettingsOptions).</summary>
+public sealed class RateLimitSettings
+{
+    /// <summary>A Redis server (StackExchange.Redis configuration string, CUSTOMMODELS_REDIS) that keeps the rate limits of all API processes; none: per process.</summary>
+    public string? Redis { get; set; }
+
+    public void Read(SettingsReader settings)
+    {
+        Redis = settings.Text("CUSTOMMODELS_REDIS");
+        // Parsed now as well as when connecting, so that a misspelt option stops start-up instead of the first request.
+        try
+        {
+            if (Redis is not null) ConfigurationOptions.Parse(Redis);
+        }
+        catch (ArgumentException e)
+        {
+            throw new SettingsException($"CUSTOMMODELS_REDIS is not a Redis configuration string: {e.Message}");
+        }
+    }
+}
+
 public static class RateLimitSetup
 {
-    /// <summary>Per-process limits, or shared ones through Redis when <paramref name="redisConfiguration"/> names a server.</summary>
-    public static IServiceCollection AddKeyRateLimits(this IServiceCollection services, string? redisConfiguration)
+    /// <summary>Per-process limits, or shared ones through Redis when <see cref="RateLimitSettings.Redis"/> names a server.</summary>
+    public static IServiceCollection AddKeyRateLimits(this IServiceCollection services)
     {
-        if (redisConfiguration is not null)
-            services.AddSingleton(_ => KeyRateLimits.ConnectRedis(redisConfiguration));
+        services.AddSettings<RateLimitSettings>((limits, settings) => limits.Read(settings));
+        // No connection (GetService answers null) when the limits are kept per process.
+        services.AddSingleton(sp => sp.GetRequiredService<IOptions<RateLimitSettings>>().Value.Redis is { } redis
+            ? KeyRateLimits.ConnectRedis(redis) : null!);
         services.AddSingleton(sp => new KeyRateLimits(TimeProvider.System, sp.GetService<IConnectionMultiplexer>()));
         services.AddRateLimiter(_ => { });
         services.AddOptions<RateLimiterOptions>().Configure<KeyRateLimits>((options, limits) => limits.Configure(options));

@@ -11,6 +11,9 @@ namespace CustomModels.Core.Data;
 /// Where the service keeps its state: the database (SQLite file by default, PostgreSQL when the
 /// connection string says Host=…) and the data folder for blobs.
 /// Read from CUSTOMMODELS_DATA_DIR (default ./data) and CUSTOMMODELS_DATABASE.
+/// Read straight from the environment (by <see cref="SettingsReader"/>'s rule) rather than through
+/// the options pattern (<see cref="SettingsOptions"/>) like the other settings: the operator
+/// commands, which build no host, need them too, and a host's services are registered with them.
 /// </summary>
 public sealed record StorageSettings(string DataDirectory, string ConnectionString, bool IsPostgres)
 {

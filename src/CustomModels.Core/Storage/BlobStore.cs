@@ -2,6 +2,7 @@ using CustomModels.Core.Data;
 using CustomModels.Speech.Settings;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace CustomModels.Core.Storage;
 
@@ -95,12 +96,17 @@ public sealed class BlobStore(StorageSettings storage)
 /// supported), while modification times are; the age only has to be well above the sweep
 /// interval and the clock difference between the machines.
 /// </summary>
-public sealed class TempSweeper(BlobStore blobs, TempSweeper.Options options, ILogger<TempSweeper> log) : BackgroundService
+public sealed class TempSweeper(BlobStore blobs, IOptions<TempSweeper.Options> settings, ILogger<TempSweeper> log) : BackgroundService
 {
-    public sealed record Options(TimeSpan AbandonedAfter)
+    /// <summary>Settings (see <see cref="SettingsOptions"/>).</summary>
+    public sealed class Options
     {
-        public static Options FromEnvironment() => new(EnvironmentSettings.Seconds("CUSTOMMODELS_TEMP_ABANDONED_SECONDS", TimeSpan.FromMinutes(10)));
+        public TimeSpan AbandonedAfter { get; set; } = TimeSpan.FromMinutes(10);
+
+        public void Read(SettingsReader settings) => AbandonedAfter = settings.Seconds("CUSTOMMODELS_TEMP_ABANDONED_SECONDS", AbandonedAfter);
     }
+
+    readonly Options options = settings.Value;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {

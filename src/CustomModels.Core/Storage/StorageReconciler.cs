@@ -5,6 +5,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace CustomModels.Core.Storage;
 
@@ -26,13 +27,18 @@ namespace CustomModels.Core.Storage;
 /// A transcription's folder is kept whole while its job runs.
 /// </para>
 /// </summary>
-public sealed class StorageReconciler(BlobStore blobs, IServiceScopeFactory scopes, StorageReconciler.Options options,
+public sealed class StorageReconciler(BlobStore blobs, IServiceScopeFactory scopes, IOptions<StorageReconciler.Options> settings,
     TimeProvider time, ILogger<StorageReconciler> log) : BackgroundService
 {
-    public sealed record Options(TimeSpan Grace)
+    /// <summary>Settings (see <see cref="SettingsOptions"/>).</summary>
+    public sealed class Options
     {
-        public static Options FromEnvironment() => new(EnvironmentSettings.Seconds("CUSTOMMODELS_ORPHAN_GRACE_SECONDS", TimeSpan.FromHours(1)));
+        public TimeSpan Grace { get; set; } = TimeSpan.FromHours(1);
+
+        public void Read(SettingsReader settings) => Grace = settings.Seconds("CUSTOMMODELS_ORPHAN_GRACE_SECONDS", Grace);
     }
+
+    readonly Options options = settings.Value;
 
     /// <summary>Rows are read for this many model or transcription folders at a time.</summary>
     const int Batch = 500;

@@ -97,6 +97,9 @@ public sealed class OperatorCommandTests : IAsyncLifetime
     [InlineData("CUSTOMMODELS_MAX_UPLOAD_BYTES", "2GB", "serve")]
     [InlineData("CUSTOMMODELS_MAX_AUDIO_SECONDS", "forever", "worker")]
     [InlineData("CUSTOMMODELS_WEBHOOK_PARALLEL", "-1", "serve")]
+    [InlineData("CUSTOMMODELS_TEMP_ABANDONED_SECONDS", "lots", "serve")]
+    [InlineData("CUSTOMMODELS_ORPHAN_GRACE_SECONDS", "0", "worker")]
+    [InlineData("CUSTOMMODELS_REDIS", "127.0.0.1:6379,colour=blue", "serve")]
     public async Task A_bad_setting_is_one_line_naming_it_and_exit_code_2(string variable, string value, string command)
     {
         string[] args = command switch
