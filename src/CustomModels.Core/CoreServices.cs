@@ -27,6 +27,7 @@ public static class CoreServices
         services.AddHostedService(provider => provider.GetRequiredService<StorageReconciler>());
         services.AddSingleton<ModelDeletion>();
         services.AddHostedService<ListedJsonRenderer>();
+        services.AddSettings<AudioSettings>((audio, settings) => audio.Read(settings));
         services.AddSingleton<Recognizers>();
         services.AddSingleton<JobRunner>();
         return services;

@@ -5,7 +5,6 @@ using CustomModels.Core.Data;
 using CustomModels.Core.Storage;
 using CustomModels.Core.Training;
 using CustomModels.Core.Transcriptions;
-using CustomModels.Speech.Audio;
 
 namespace CustomModels.Api.Cli;
 
@@ -22,7 +21,6 @@ public static class ServeCommand
         var command = new Command("serve", "Run the HTTP API (CUSTOMMODELS_DATA_DIR, CUSTOMMODELS_DATABASE)") { urls, noWorker, benchEndpoint };
         command.SetAction(async (parse, ct) =>
         {
-            ReadStaticSettings();
             var options = new ServiceOptions
             {
                 Storage = StorageSettings.FromEnvironment(),
@@ -43,7 +41,6 @@ public static class ServeCommand
         var command = new Command("worker", "Run the training and transcription workers against the shared database and data folder");
         command.SetAction(async (parse, ct) =>
         {
-            ReadStaticSettings();
             var storage = StorageSettings.FromEnvironment();
             var builder = Host.CreateApplicationBuilder();
             builder.Logging.AddFilter("Microsoft.EntityFrameworkCore", LogLevel.Warning);
@@ -57,7 +54,4 @@ public static class ServeCommand
         });
         return command;
     }
-
-    /// <summary>The settings kept in static properties, read now so that a bad value stops start-up before anything is created.</summary>
-    static void ReadStaticSettings() => _ = AudioLimits.MaxSeconds;
 }

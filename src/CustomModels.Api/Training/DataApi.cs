@@ -43,7 +43,8 @@ public static class DataApi
     }
 
     public static async Task<Results<Ok<UploadResponse>, ApiError>> Upload(string id, HttpContext context, AppDbContext db,
-        BlobStore blobs, IOptions<UploadLimits> limits, ModelTraining training, TimeProvider time, Recognizers recognizers, Pronouncers pronouncers)
+        BlobStore blobs, IOptions<UploadLimits> limits, IOptions<AudioSettings> audioLimits, ModelTraining training, TimeProvider time,
+        Recognizers recognizers, Pronouncers pronouncers)
     {
         var model = await ModelsApi.FindAsync(db, context, id, track: false);
         if (model is null) return ApiError.ModelNotFound();
@@ -58,7 +59,7 @@ public static class DataApi
             var words = kind == DataSetKind.Pronunciation
                 ? CheckPronunciations(transcript, model.Language, recognizers, pronouncers)
                 : CountWords(transcript);
-            var duration = audio is null ? (double?)null : await ProbeAsync(audio, ct);
+            var duration = audio is null ? (double?)null : await ProbeAsync(audio, audioLimits.Value.MaxSeconds, ct);
             // The whole body is in and checked: a client that goes away now does not cut the storing short
             // (as with /stt), which would only roll back a transaction and log that as a database error.
             return await StoreAsync(db, blobs, training, time, model, kind, audio, transcript, words, duration, CancellationToken.None);
@@ -171,14 +172,14 @@ public static class DataApi
     }
 
     /// <summary>The audio's duration; undecodable or too long audio is a 422 naming the client's file, never our temporary one.</summary>
-    internal static async Task<double> ProbeAsync(UploadedFile audio, CancellationToken ct)
+    internal static async Task<double> ProbeAsync(UploadedFile audio, double maxSeconds, CancellationToken ct)
     {
         try
         {
             var info = await AudioProbe.ProbeAsync(audio.TempPath, ct);
-            if (info.DurationSeconds > AudioLimits.MaxSeconds)
+            if (info.DurationSeconds > maxSeconds)
                 throw new UploadRejected(new ApiError(StatusCodes.Status422UnprocessableEntity,
-                    $"Audio file '{audio.FileName}' is {info.DurationSeconds:0} s long; the limit is {AudioLimits.MaxSeconds:0} s", "AUDIO_TOO_LONG"));
+                    $"Audio file '{audio.FileName}' is {info.DurationSeconds:0} s long; the limit is {maxSeconds:0} s", "AUDIO_TOO_LONG"));
             if (info.DurationSeconds > 0) return info.DurationSeconds;
         }
         catch (AudioDecodeException e)

@@ -42,7 +42,8 @@ public static class TranscriptionApi
     }
 
     public static async Task<Results<Created<TranscriptionResponse>, ApiError>> Create(HttpContext context, AppDbContext db,
-        BlobStore blobs, IOptions<UploadLimits> limits, Recognizers recognizers, WebhookTargets targets, Keyterms keyterms, TimeProvider time)
+        BlobStore blobs, IOptions<UploadLimits> limits, IOptions<AudioSettings> audioLimits, Recognizers recognizers, WebhookTargets targets,
+        Keyterms keyterms, TimeProvider time)
     {
         var request = context.Request;
         if (!request.HasFormContentType || !request.ContentType!.StartsWith("multipart/", StringComparison.OrdinalIgnoreCase))
@@ -64,7 +65,7 @@ public static class TranscriptionApi
             var terms = ReadKeyterms(upload.Fields.GetValueOrDefault("keyterms"), errors);
             if (errors.Count > 0) return ApiError.InvalidBody(errors);
 
-            var duration = await DataApi.ProbeAsync(audio!, ct);
+            var duration = await DataApi.ProbeAsync(audio!, audioLimits.Value.MaxSeconds, ct);
             var checkedTerms = terms is null ? null : await keyterms.CheckAsync(recognizers.Find(language!)!, terms, ct);
             return await StoreAsync(context, db, blobs, time, org, audio!, language!, model?.Id, version, webhook, checkedTerms, duration);
         }

@@ -1,7 +1,9 @@
 using CustomModels.Core.Data;
 using CustomModels.Core.Storage;
 using CustomModels.Speech.Decoding;
+using CustomModels.Speech.Audio;
 using CustomModels.Speech.Settings;
+using Microsoft.Extensions.Options;
 
 namespace CustomModels.Core.Recognition;
 
@@ -12,11 +14,15 @@ namespace CustomModels.Core.Recognition;
 /// `{CUSTOMMODELS_LANGUAGES_DIR or data folder/languages}/{code}/` as `acoustic-model/`,
 /// `dictionary.dict` and `language-model.lm.bin` (or `language-model.arpa`).
 /// </summary>
-public sealed class Recognizers(StorageSettings storage)
+public sealed class Recognizers(StorageSettings storage, IOptions<AudioSettings> audio)
 {
+    public DecoderSettings? Find(string language) => FindInstalled(language) is { } settings
+        ? settings with { MaxAudioSeconds = audio.Value.MaxSeconds }
+        : null;
+
     readonly string LanguagesDirectory = EnvironmentSettings.Text("CUSTOMMODELS_LANGUAGES_DIR") ?? Path.Combine(storage.DataDirectory, StorageLayout.LanguagesFolder);
 
-    public DecoderSettings? Find(string language)
+    DecoderSettings? FindInstalled(string language)
     {
         var folder = Path.Combine(LanguagesDirectory, language);
         var acoustic = Path.Combine(folder, "acoustic-model");
@@ -30,4 +36,15 @@ public sealed class Recognizers(StorageSettings storage)
             return english;
         return null;
     }
+}
+
+/// <summary>
+/// The longest audio accepted by an upload and decoded (CUSTOMMODELS_MAX_AUDIO_SECONDS, default
+/// <see cref="AudioLimits.DefaultMaxSeconds"/>, decimals allowed); settings (see <see cref="SettingsOptions"/>).
+/// </summary>
+public sealed class AudioSettings
+{
+    public double MaxSeconds { get; set; } = AudioLimits.DefaultMaxSeconds;
+
+    public void Read(SettingsReader settings) => MaxSeconds = settings.Positive("CUSTOMMODELS_MAX_AUDIO_SECONDS", MaxSeconds);
 }

@@ -71,7 +71,8 @@ public sealed class AcousticAdapter(DecoderSettings settings)
         Directory.CreateDirectory(cepstra);
         // Two conversions at once: each is mostly an ffprobe and an ffmpeg process starting.
         await Parallel.ForEachAsync(Enumerable.Range(0, utterances.Count), new ParallelOptions { MaxDegreeOfParallelism = 2, CancellationToken = ct },
-            async (i, token) => await AudioConverter.ConvertToPcmFileAsync(utterances[i].AudioPath, Path.Combine(cepstra, ids[i] + ".raw"), token));
+            async (i, token) => await AudioConverter.ConvertToPcmFileAsync(utterances[i].AudioPath, Path.Combine(cepstra, ids[i] + ".raw"), token,
+                settings.MaxAudioSeconds));
         var control = Path.Combine(workDirectory, "utterances.fileids");
         await File.WriteAllLinesAsync(control, ids, ct);
         await SphinxTool.RunAsync("sphinx_fe", [

@@ -50,16 +50,18 @@ public sealed class PcmAudioStream : IAsyncDisposable
     /// </summary>
     /// <exception cref="FileNotFoundException">There is no such file.</exception>
     /// <exception cref="AudioDecodeException">The file is empty.</exception>
-    public static Task<PcmAudioStream> OpenAsync(string path, CancellationToken cancellationToken = default) =>
-        Task.FromResult(Open(path, allowDirect: true, AudioLimits.MaxSeconds, cancellationToken));
+    /// <param name="maxSeconds">Reading past this much audio throws <see cref="AudioDecodeException"/>.</param>
+    public static Task<PcmAudioStream> OpenAsync(string path, CancellationToken cancellationToken = default,
+        double maxSeconds = AudioLimits.DefaultMaxSeconds) =>
+        Task.FromResult(Open(path, allowDirect: true, maxSeconds, cancellationToken));
 
     /// <summary>Always through ffmpeg, even for a WAV file that could be read directly (tests compare the two).</summary>
     internal static PcmAudioStream OpenWithFfmpeg(string path, CancellationToken cancellationToken = default) =>
-        Open(path, allowDirect: false, AudioLimits.MaxSeconds, cancellationToken);
+        Open(path, allowDirect: false, AudioLimits.DefaultMaxSeconds, cancellationToken);
 
     /// <summary>
     /// Reading past <paramref name="maxSeconds"/> of audio throws <see cref="AudioDecodeException"/>
-    /// (ffmpeg itself stops a second later); <see cref="OpenAsync"/> uses <see cref="AudioLimits.MaxSeconds"/>.
+    /// (ffmpeg itself stops a second later).
     /// </summary>
     internal static PcmAudioStream Open(string path, bool allowDirect, double maxSeconds, CancellationToken cancellationToken)
     {

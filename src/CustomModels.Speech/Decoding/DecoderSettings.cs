@@ -33,6 +33,9 @@ public sealed record DecoderSettings
     /// </summary>
     public double MaxUtteranceSeconds { get; init; } = 20;
 
+    /// <summary>The longest audio decoded; reading past it fails the file (the service sets it from CUSTOMMODELS_MAX_AUDIO_SECONDS).</summary>
+    public double MaxAudioSeconds { get; init; } = Audio.AudioLimits.DefaultMaxSeconds;
+
     public static DecoderSettings Default { get; } = new();
 
     /// <summary>The language weights in effect: those of <see cref="Parameters"/>, or pocketsphinx's defaults.</summary>

@@ -23,6 +23,7 @@ public sealed class SpeechDecoder : IDisposable
     private readonly IntPtr _logMath;
     private readonly double _framesPerSecond;
     private readonly int _maxUtteranceSamples;
+    private readonly double _maxAudioSeconds;
     // Only a keyterm decoder has these: its configuration (term models are read with it), the term
     // model its search's set holds beside the models beneath (see UseKeyterms), the identity of the
     // bias the search is ready for (null while none is), and the words requests added.
@@ -43,6 +44,7 @@ public sealed class SpeechDecoder : IDisposable
         _logMath = ps_get_logmath(decoder);
         _framesPerSecond = settings.Parameters.TryGetValue("-frate", out var frate) ? double.Parse(frate) : 100;
         // At least one block read, so that every full buffer holds a block to cut.
+        _maxAudioSeconds = settings.MaxAudioSeconds;
         _maxUtteranceSamples = Math.Max((int)(settings.MaxUtteranceSeconds * SampleRate), ReadBlockBytes / BytesPerSample);
         _config = config;
     }
@@ -324,7 +326,7 @@ public sealed class SpeechDecoder : IDisposable
     public async Task<Transcript> DecodeFileAsync(string audioPath, CancellationToken cancellationToken = default,
         IProgress<double>? progress = null)
     {
-        await using var audio = await PcmAudioStream.OpenAsync(audioPath, cancellationToken);
+        await using var audio = await PcmAudioStream.OpenAsync(audioPath, cancellationToken, _maxAudioSeconds);
         var transcript = await DecodeAsync(audio.Pcm, cancellationToken, progress);
         await audio.CompleteAsync(cancellationToken);
         return transcript;
@@ -343,7 +345,7 @@ public sealed class SpeechDecoder : IDisposable
     {
         if (IsForKeyterms) throw new InvalidOperationException("a decoder for keyterms cannot rescore");
         var rescored = candidates.Select(_ => new List<string>()).ToList();
-        await using var audio = await PcmAudioStream.OpenAsync(audioPath, cancellationToken);
+        await using var audio = await PcmAudioStream.OpenAsync(audioPath, cancellationToken, _maxAudioSeconds);
         await DecodeAsync(audio.Pcm, cancellationToken, null, (candidates, rescored));
         await audio.CompleteAsync(cancellationToken);
         return rescored.Select(words => string.Join(' ', words)).ToList();
