@@ -23,6 +23,11 @@ public sealed class KeyRateLimits
 {
     static readonly TimeSpan Window = TimeSpan.FromMinutes(1);
 
+    // The framework's limiter opens its next window when its timer fires, which can be a little
+    // after the window's nominal end; a client that waits as long as Retry-After says must not
+    // arrive before that.
+    static readonly TimeSpan ReplenishLatency = TimeSpan.FromMilliseconds(500);
+
     // In one process: when each key's current limiter was created. Its windows are counted from
     // there, which is what X-RateLimit-Reset reports (the limiter itself does not expose its window start).
     readonly ConcurrentDictionary<string, DateTimeOffset> windowStarts = new();
@@ -47,7 +52,7 @@ public sealed class KeyRateLimits
                 });
             });
             PerMinute = new WindowObserver(windows, (context, lease) => new WindowState(lease.IsAcquired,
-                windows.GetStatistics(context)?.CurrentAvailablePermits ?? 0, LocalResetSeconds(CurrentKey.Get(context).Prefix)));
+                windows.GetStatistics(context)?.CurrentAvailablePermits ?? 0, LocalWindowEnd(CurrentKey.Get(context).Prefix)));
             InFlight = PartitionedRateLimiter.Create<HttpContext, string>(context =>
             {
                 var key = CurrentKey.Find(context);
@@ -69,10 +74,12 @@ public sealed class KeyRateLimits
                     PermitLimit = key.RequestsPerMinute, Window = Window, ConnectionMultiplexerFactory = () => redis,
                 });
             });
-            // The Redis window's lease carries the count and the window's end (Unix seconds) it saw.
+            // The Redis window's lease carries the count and the window's last second (Unix seconds):
+            // the library's script starts a new window only once the current second is past it.
             PerMinute = new WindowObserver(windows, (_, lease) => new WindowState(lease.IsAcquired,
                 lease.TryGetMetadata(RateLimitMetadataName.Remaining, out var remaining) ? remaining : 0,
-                lease.TryGetMetadata(RateLimitMetadataName.Reset, out var reset) ? reset : (time.GetUtcNow() + Window).ToUnixTimeSeconds()));
+                lease.TryGetMetadata(RateLimitMetadataName.Reset, out var last)
+                    ? DateTimeOffset.FromUnixTimeSeconds(last + 1) : time.GetUtcNow() + Window));
             // A request's slot is kept in Redis until it ends, or at most 60 s (the library's bound):
             // that is how the slots of a process that died come back.
             InFlight = PartitionedRateLimiter.Create<HttpContext, string>(context =>
@@ -93,12 +100,12 @@ public sealed class KeyRateLimits
     /// <summary>In-flight first: a request refused for concurrency then costs none of the minute's permits.</summary>
     public PartitionedRateLimiter<HttpContext> Combined() => PartitionedRateLimiter.CreateChained(InFlight, PerMinute);
 
-    long LocalResetSeconds(string prefix)
+    DateTimeOffset LocalWindowEnd(string prefix)
     {
         var now = time.GetUtcNow();
         var start = windowStarts.GetValueOrDefault(prefix, now);
         var windows = Math.Floor((now - start) / Window) + 1;
-        return (start + windows * Window).ToUnixTimeSeconds();
+        return start + windows * Window + ReplenishLatency;
     }
 
     /// <summary>Puts X-RateLimit-* on the response of a request with a limited key, as its window stood for this request.</summary>
@@ -120,7 +127,8 @@ public sealed class KeyRateLimits
         string message;
         if (WindowState.Find(context) is { Acquired: false } window)
         {
-            retryAfter = (int)Math.Clamp(window.ResetUnixSeconds - time.GetUtcNow().ToUnixTimeSeconds(), 1, (long)Window.TotalSeconds);
+            // Rounded up: a client that comes back after exactly this many seconds finds the new window.
+            retryAfter = (int)Math.Clamp(Math.Ceiling((window.ResetsAt - time.GetUtcNow()).TotalSeconds), 1, Window.TotalSeconds + 1);
             message = $"Rate limit of {key.RequestsPerMinute} requests per minute exceeded. Try again in {retryAfter} seconds.";
         }
         else
@@ -166,8 +174,11 @@ public sealed class KeyRateLimits
 }
 
 /// <summary>A key's window as its limiter saw it for the current request: what X-RateLimit-* report.</summary>
-sealed record WindowState(bool Acquired, long Remaining, long ResetUnixSeconds)
+sealed record WindowState(bool Acquired, long Remaining, DateTimeOffset ResetsAt)
 {
+    /// <summary>X-RateLimit-Reset: the first whole Unix second at which the next window is open.</summary>
+    public long ResetUnixSeconds => (ResetsAt.ToUnixTimeMilliseconds() + 999) / 1000;
+
     public static WindowState? Find(HttpContext context) => context.Items[typeof(WindowState)] as WindowState;
 }
 
