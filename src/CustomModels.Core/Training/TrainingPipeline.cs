@@ -260,7 +260,7 @@ public sealed partial class TrainingPipeline(BlobStore blobs, Recognizers recogn
         }
         stages.End("metrics");
 
-        var report = new EvaluationReport(modelId, jobId, time.UtcNowToSecond().ToString("yyyy-MM-ddTHH:mm:ssZ"), evaluationSource,
+        var report = new EvaluationReport(modelId, jobId, ModelMapping.Timestamp(time.UtcNowToSecond()), evaluationSource,
             weight, choice is null ? "default" : heldOutPath is null ? "cross_validation" : "held_out_sample",
             choice?.Candidates.Select(c => new WeightPerplexity(c.Weight, Math.Round(c.Perplexity, 3))).ToList() ?? [],
             new LanguageModelSummary(Order, languageModel.NGrams, languageModel.Sentences, languageModel.Words,

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using CustomModels.Core.Data;
 using CustomModels.Core.Jobs;
+using CustomModels.Core.Models;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -132,7 +133,7 @@ public sealed class WebhookSender(IServiceScopeFactory scopes, WebhookSecrets se
         var done = due.State == JobState.Succeeded;
         var body = JsonSerializer.SerializeToUtf8Bytes(new WebhookPayload("transcription.finished", due.PublicId,
             done ? "done" : "failed", done ? due.ResultUrl : null, done ? null : due.LastError,
-            time.UtcNowToSecond().ToString("yyyy-MM-ddTHH:mm:ssZ")), TranscriptionResult.Json);
+            ModelMapping.Timestamp(time.UtcNowToSecond())), TranscriptionResult.Json);
         var attempt = due.WebhookAttempts + 1;
         var (status, error, elapsed) = await PostAsync(due.WebhookUrl!, body, secrets.SecretFor(due.OrganizationId, version), due.PublicId, attempt, ct);
 
