@@ -34,6 +34,25 @@ internal static class ToolProcess
         return process;
     }
 
+    /// <summary>
+    /// Kills the process and its children and waits (up to ten seconds) until it has exited, so a
+    /// cancelled step leaves nothing running behind it: a killed process can take a moment to
+    /// exit (tearing down a large address space) after the signal is sent.
+    /// </summary>
+    public static async Task KillAndWaitAsync(Process process)
+    {
+        Kill(process);
+        using var patience = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        try
+        {
+            await process.WaitForExitAsync(patience.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            // Stuck in the kernel: leave it, the caller's own cancellation must not wait forever.
+        }
+    }
+
     /// <summary>Kills the process and its children, if it is still running.</summary>
     public static void Kill(Process process)
     {

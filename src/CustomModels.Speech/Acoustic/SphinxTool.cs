@@ -55,7 +55,7 @@ internal static class SphinxTool
                 }
                 catch (OperationCanceledException)
                 {
-                    ToolProcess.Kill(process);
+                    await ToolProcess.KillAndWaitAsync(process);
                     throw;
                 }
                 await pumps;
