@@ -4,7 +4,7 @@ using CustomModels.Api.Tests.Infrastructure;
 
 namespace CustomModels.Api.Tests.Training;
 
-public sealed class TrainingDataTests(SqliteService fixture) : IClassFixture<SqliteService>
+public sealed class TrainingDataTests(SqliteService fixture) : IClassFixture<SqliteService>, IDisposable
 {
     const string Models = "/api/v3/custom_models";
     readonly TestService service = fixture.Service;
@@ -22,9 +22,16 @@ public sealed class TrainingDataTests(SqliteService fixture) : IClassFixture<Sql
 
     IEnumerable<string> TempFiles() => DataFolder.TempFiles(service.Storage.DataDirectory);
 
-    static string TextFile(string content, string name = "corpus.txt")
+    // The files a test uploads, removed when the test ends.
+    readonly DirectoryInfo scratch = Directory.CreateTempSubdirectory("training-data-tests-");
+
+    public void Dispose() => scratch.Delete(recursive: true);
+
+    string ScratchPath(string name) => Path.Combine(scratch.FullName, Guid.NewGuid().ToString("N") + "-" + name);
+
+    string TextFile(string content, string name = "corpus.txt")
     {
-        var path = Path.Combine(Path.GetTempPath(), Guid.NewGuid().ToString("N") + "-" + name);
+        var path = ScratchPath(name);
         File.WriteAllText(path, content);
         return path;
     }
@@ -51,7 +58,7 @@ public sealed class TrainingDataTests(SqliteService fixture) : IClassFixture<Sql
     public async Task A_transcript_that_is_not_utf8_or_has_no_words_is_422()
     {
         var (client, id) = await NewModelAsync();
-        var latin1 = Path.Combine(Path.GetTempPath(), Guid.NewGuid().ToString("N") + ".txt");
+        var latin1 = ScratchPath("corpus.txt");
         await File.WriteAllBytesAsync(latin1, Encoding.Latin1.GetBytes("le cœur du patient est très faible"));
         await (await client.PutAsync($"{Models}/{id}/data", TrainingClient.Pair("train", null, latin1)))
             .AssertErrorAsync(HttpStatusCode.UnprocessableEntity, "INVALID_TRANSCRIPT");
@@ -166,8 +173,15 @@ public sealed class UploadLimitTests : IAsyncLifetime
         var id = (long)(await client.CreateModelAsync())["id"]!;
         var big = Path.Combine(Path.GetTempPath(), Guid.NewGuid().ToString("N") + ".txt");
         await File.WriteAllTextAsync(big, string.Join('\n', Enumerable.Repeat("the left ventricle is dilated", 500)));
-        await (await client.PutAsync($"/api/v3/custom_models/{id}/data", TrainingClient.Pair("train", null, big)))
-            .AssertErrorAsync(HttpStatusCode.RequestEntityTooLarge, "PAYLOAD_TOO_LARGE");
+        try
+        {
+            await (await client.PutAsync($"/api/v3/custom_models/{id}/data", TrainingClient.Pair("train", null, big)))
+                .AssertErrorAsync(HttpStatusCode.RequestEntityTooLarge, "PAYLOAD_TOO_LARGE");
+        }
+        finally
+        {
+            File.Delete(big);
+        }
         Assert.False(Directory.Exists(Path.Combine(service.Storage.DataDirectory, "models", id.ToString())));
         Assert.Empty(DataFolder.TempFiles(service.Storage.DataDirectory));
     }
