@@ -21,23 +21,50 @@ public sealed class Pronouncers(StorageSettings storage, ILogger<Pronouncers> lo
     /// <summary>Below this many words a dictionary teaches a model too little; espeak-ng pronounces alone.</summary>
     public const int MinDictionaryWords = 5000;
 
-    readonly ConcurrentDictionary<string, Lazy<Task<GraphonePronouncer>>> _models = new(StringComparer.Ordinal);
+    readonly ConcurrentDictionary<string, Lazy<PronouncerTraining>> _models = new(StringComparer.Ordinal);
 
     readonly string CacheDirectory = EnvironmentSettings.Text("CUSTOMMODELS_G2P_CACHE_DIR") ?? Path.Combine(storage.DataDirectory, StorageLayout.PronouncerCacheFolder);
 
+    /// <summary>How often a caller waiting for the model to be trained hears how far it is.</summary>
+    static readonly TimeSpan ProgressInterval = TimeSpan.FromSeconds(1);
+
+    /// <summary>A model being loaded or trained, shared by every caller that waits for it, and the fraction of its training done.</summary>
+    sealed class PronouncerTraining
+    {
+        double _fraction;
+
+        public PronouncerTraining(Func<Action<double>, GraphonePronouncer> train) =>
+            Model = Task.Run(() => train(f => Volatile.Write(ref _fraction, f)));
+
+        public Task<GraphonePronouncer> Model { get; }
+
+        public double Fraction => Volatile.Read(ref _fraction);
+    }
+
     /// <summary>The pronouncers for new words of <paramref name="settings"/>'s recognizer, most trusted first.</summary>
+    /// <param name="progress">
+    /// While the grapheme-to-phoneme model is trained (on first use of a dictionary, by this caller
+    /// or another), the fraction of its training done, about once a second.
+    /// </param>
     public async Task<IReadOnlyList<IPronouncer>> ForAsync(DecoderSettings settings, PronouncingDictionary dictionary,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken, Action<double>? progress = null)
     {
         var espeak = EspeakPronouncer.ForAcousticModel(settings.AcousticModelPath);
         if (dictionary.WordCount < MinDictionaryWords) return [espeak];
         var training = _models.GetOrAdd(settings.DictionaryPath,
-            path => new Lazy<Task<GraphonePronouncer>>(() => Task.Run(() => LoadOrTrain(path, dictionary))));
+            path => new Lazy<PronouncerTraining>(() => new PronouncerTraining(report => LoadOrTrain(path, dictionary, report))));
         try
         {
-            return [await training.Value.WaitAsync(cancellationToken), espeak];
+            var model = training.Value.Model;
+            while (progress is not null && !model.IsCompleted)
+            {
+                await Task.WhenAny(model, Task.Delay(ProgressInterval, cancellationToken));
+                cancellationToken.ThrowIfCancellationRequested();
+                progress(training.Value.Fraction);
+            }
+            return [await model.WaitAsync(cancellationToken), espeak];
         }
-        catch (Exception) when (training.Value.IsFaulted)
+        catch (Exception) when (training.Value.Model.IsFaulted)
         {
             // A failed training (a full disk) is tried again by the next caller, not remembered.
             _models.TryRemove(KeyValuePair.Create(settings.DictionaryPath, training));
@@ -68,7 +95,7 @@ public sealed class Pronouncers(StorageSettings storage, ILogger<Pronouncers> lo
             return (dictionary, dictionary.Entries.SelectMany(e => e.Word).ToHashSet());
         })).Value;
 
-    GraphonePronouncer LoadOrTrain(string dictionaryPath, PronouncingDictionary dictionary)
+    GraphonePronouncer LoadOrTrain(string dictionaryPath, PronouncingDictionary dictionary, Action<double> progress)
     {
         string hash;
         using (var file = File.OpenRead(dictionaryPath)) hash = Convert.ToHexStringLower(SHA256.HashData(file))[..16];
@@ -77,7 +104,7 @@ public sealed class Pronouncers(StorageSettings storage, ILogger<Pronouncers> lo
 
         logger.LogInformation("Training the grapheme-to-phoneme model of {Dictionary} ({Words} words); cached as {Path}",
             dictionaryPath, dictionary.WordCount, path);
-        var model = GraphonePronouncer.Train(dictionary.Entries.ToList());
+        var model = GraphonePronouncer.Train(dictionary.Entries.ToList(), progress);
         Directory.CreateDirectory(CacheDirectory);
         model.Save(path);
         return model;

@@ -35,6 +35,9 @@ public sealed partial class TrainingPipeline(BlobStore blobs, Recognizers recogn
     const int Order = 3;
     const int DecodersPerModel = 2;
 
+    /// <summary>The lexicon stage's share that training the grapheme-to-phoneme model takes when it has to be trained.</summary>
+    const double PronouncerTrainingShare = 0.8;
+
     /// <summary>
     /// Above this many sentences of training text the interpolation weight is chosen on an even
     /// sample of at most this many, held out of the model; up to it, by cross-validation over all.
@@ -89,21 +92,28 @@ public sealed partial class TrainingPipeline(BlobStore blobs, Recognizers recogn
         // 2. Lexicon: the words the base dictionary lacks, each pronounced once by the model trained
         // on it (espeak-ng where it cannot).
         var baseDictionary = PronouncingDictionary.Load(settings.DictionaryPath);
-        var generating = await pronouncers.ForAsync(settings, baseDictionary, ct);
-        IReadOnlyList<IPronouncer> pronouncing = generating;
-        if (split.PronunciationFiles.Count > 0)
+        var extension = await StageAsync(report =>
         {
-            // The customer's pronunciation files come first: a word they cover is said their way.
-            var phones = AcousticPhoneSet.Load(settings.AcousticModelPath).Phones;
-            var entries = split.PronunciationFiles.SelectMany(d => ReadingTranscript(d, "Pronunciation",
-                () => PronunciationFile.Parse(blobs.FullPath(d.TranscriptBlob), phones, _ => true).Entries)).ToList();
-            pronouncing = [new GivenPronouncer(await PronunciationFile.PronounceAsync(entries, baseDictionary, generating, ct)), .. generating];
-        }
-        var extension = await LexiconBuilder.ExtendWithWordsAsync(distinctWords, baseDictionary, pronouncing, ct);
+            // Training the grapheme-to-phoneme model (only the first training of a dictionary in a
+            // process, and only if it is not cached) is most of the stage when it happens.
+            var trainingShare = 0.0;
+            var generating = pronouncers.ForAsync(settings, baseDictionary, ct, f => report(trainingShare = PronouncerTrainingShare * f))
+                .GetAwaiter().GetResult();
+            IReadOnlyList<IPronouncer> pronouncing = generating;
+            if (split.PronunciationFiles.Count > 0)
+            {
+                // The customer's pronunciation files come first: a word they cover is said their way.
+                var phones = AcousticPhoneSet.Load(settings.AcousticModelPath).Phones;
+                var entries = split.PronunciationFiles.SelectMany(d => ReadingTranscript(d, "Pronunciation",
+                    () => PronunciationFile.Parse(blobs.FullPath(d.TranscriptBlob), phones, _ => true).Entries)).ToList();
+                pronouncing = [new GivenPronouncer(PronunciationFile.PronounceAsync(entries, baseDictionary, generating, ct).GetAwaiter().GetResult()), .. generating];
+            }
+            return LexiconBuilder.ExtendWithWordsAsync(distinctWords, baseDictionary, pronouncing, ct,
+                f => report(trainingShare + (1 - trainingShare) * f)).GetAwaiter().GetResult();
+        }, 10, 20, progress, ct);
         distinctWords = [];
         artifact.WriteDictionary(extension.NewWords);
         stages.End("lexicon");
-        await progress(12);
         // The lexicon stage may have trained the grapheme-to-phoneme model: hundreds of megabytes
         // of arrays, garbage now, that the collector would keep for reuse. Given back before the
         // stage that needs the most memory (measured on the 200 MB bench corpus: the service held
@@ -115,17 +125,20 @@ public sealed partial class TrainingPipeline(BlobStore blobs, Recognizers recogn
         // which the model does not see and the weight is chosen on.
         var modelTextPath = textPath;
         string? heldOutPath = null;
-        if (sentences > HeldOutSentences)
-        {
-            modelTextPath = Path.Combine(workDirectory, "model-text.txt");
-            heldOutPath = Path.Combine(workDirectory, "held-out.txt");
-            var stride = (int)((sentences + HeldOutSentences - 1) / HeldOutSentences);
-            await Task.Run(() => NormalizedCorpus.Split(textPath, stride, modelTextPath, heldOutPath, ct), ct);
-            File.Delete(textPath);
-        }
         var arpaPath = artifact.LanguageModelPath;
         var languageModel = await StageAsync(report =>
         {
+            // Copying the text into the two files is a pass over it, some tenth of estimating's time.
+            var splitShare = 0.0;
+            if (sentences > HeldOutSentences)
+            {
+                splitShare = 0.1;
+                modelTextPath = Path.Combine(workDirectory, "model-text.txt");
+                heldOutPath = Path.Combine(workDirectory, "held-out.txt");
+                var stride = (int)((sentences + HeldOutSentences - 1) / HeldOutSentences);
+                NormalizedCorpus.Split(textPath, stride, modelTextPath, heldOutPath, ct, f => report(splitShare * f));
+                File.Delete(textPath);
+            }
             using var text = new FileStream(modelTextPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
             using var arpa = new FileStream(arpaPath, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16);
             var testLines = testTexts.SelectMany(d => ReadTranscript(d, "Test")).ToList();
@@ -135,7 +148,7 @@ public sealed partial class TrainingPipeline(BlobStore blobs, Recognizers recogn
                 MemoryBudgetBytes = options.Value.MemoryBudgetMegabytes * (1L << 20),
                 NGramLimit = EstimationOptions.DecoderNGramLimit,
                 TemporaryDirectory = workDirectory,
-                Progress = report,
+                Progress = f => report(splitShare + (1 - splitShare) * f),
                 CancellationToken = ct,
             }, arpa, testLines);
             ct.ThrowIfCancellationRequested();
@@ -143,24 +156,24 @@ public sealed partial class TrainingPipeline(BlobStore blobs, Recognizers recogn
             var measured = Perplexity.Measure(estimate.Model, testLines);
             if (measured.Tokens > 0) testTextPerplexity = measured.ExcludingOovs;
             return (NGrams: estimate.NGramCounts.ToList(), estimate.Sentences, estimate.Words, TestTextPerplexity: testTextPerplexity, estimate.PrunedBelow);
-        }, 12, 40, progress, ct);
+        }, 20, 36, progress, ct);
         stages.End("language_model");
 
         // sphinxbase reads the ARPA text once, here, and writes its binary, which everything after
         // reads: the weight choice, the tuning and evaluation decoders, and the trained model's.
         var binaryPath = artifact.BinaryLanguageModelPath;
-        await Task.Run(() => BinaryLanguageModel.Write(settings, arpaPath, binaryPath), ct);
+        await StageAsync(report => BinaryLanguageModel.Write(settings, arpaPath, binaryPath, report), 36, 40, progress, ct);
         ct.ThrowIfCancellationRequested();
         stages.End("language_model_binary");
 
         // 4. Interpolation weight: lowest perplexity of held-out training text under base + domain.
-        var choice = await StageAsync(_ =>
+        var choice = await StageAsync(report =>
         {
             if (heldOutPath is not null)
-                return InterpolationWeight.ChooseByPerplexity(settings, binaryPath, TranscriptNormalizer.ReadLines(heldOutPath), ct: ct);
+                return InterpolationWeight.ChooseByPerplexity(settings, binaryPath, TranscriptNormalizer.ReadLines(heldOutPath), ct: ct, progress: report);
             if (sentences < 2) return null;
             var lines = TranscriptNormalizer.ReadLines(textPath).ToList(); // at most HeldOutSentences
-            return InterpolationWeight.ChooseByCrossValidation(settings, lines, Order, ct: ct);
+            return InterpolationWeight.ChooseByCrossValidation(settings, lines, Order, ct: ct, progress: report);
         }, 40, 50, progress, ct);
         var weight = choice?.Weight ?? 0.5;
         stages.End("interpolation_weight");

@@ -11,14 +11,28 @@ namespace CustomModels.Speech.Decoding;
 /// </summary>
 public static class BinaryLanguageModel
 {
+    /// <summary>
+    /// Reading the ARPA file's share of the work (its text parsed as it is read), the rest building
+    /// the trie and writing it (measured on the pruned 200 MB bench model: 3.5 s of 5.3 s).
+    /// </summary>
+    private const double ReadShare = 0.65;
+
     /// <summary>Reads <paramref name="arpaPath"/> with sphinxbase and writes it to <paramref name="binaryPath"/>, which appears only once complete.</summary>
+    /// <param name="progress">
+    /// The fraction done: while sphinxbase reads, how much of the ARPA file it has read (polled
+    /// about twice a second); then once it has, and once the binary is written.
+    /// </param>
     /// <exception cref="DecoderException">sphinxbase could not read the model or write the binary.</exception>
-    public static void Write(DecoderSettings settings, string arpaPath, string binaryPath)
+    public static void Write(DecoderSettings settings, string arpaPath, string binaryPath, Action<double>? progress = null)
     {
         using var logMath = logmath_init(InterpolationWeight.LogBase, 0, 0);
         if (logMath.IsInvalid) throw new DecoderException("the language model could not be converted");
         using var config = SpeechDecoder.CreateConfig(settings, includeLanguageModel: false);
-        using var model = SpeechDecoder.ReadLanguageModel(config, arpaPath, logMath.DangerousGetHandle());
+        SafeNgramModelHandle model;
+        using (progress is null ? null : new FileReadProgress(arpaPath, f => progress(ReadShare * f)))
+            model = SpeechDecoder.ReadLanguageModel(config, arpaPath, logMath.DangerousGetHandle());
+        using var _ = model;
+        progress?.Invoke(ReadShare);
         var partialPath = binaryPath + ".partial";
         try
         {
@@ -27,6 +41,7 @@ public static class BinaryLanguageModel
             if (written != 0)
                 throw new DecoderException("the language model could not be written in binary", SpeechDecoder.NativeFailure("ngram_model_write", [partialPath]));
             File.Move(partialPath, binaryPath, overwrite: true);
+            progress?.Invoke(1);
         }
         finally
         {

@@ -28,11 +28,13 @@ public static class InterpolationWeight
 
     /// <param name="domainModelPath">A domain model estimated without <paramref name="heldOutSentences"/> (ARPA or sphinxbase's binary).</param>
     /// <param name="heldOutSentences">Text the domain model did not see; normalized here.</param>
+    /// <param name="progress">The fraction of the scoring done (every candidate scores every sentence), every thousand sentences or so.</param>
     public static WeightChoice ChooseByPerplexity(DecoderSettings settings, string domainModelPath,
-        IEnumerable<string> heldOutSentences, IReadOnlyList<double>? candidates = null, CancellationToken ct = default)
+        IEnumerable<string> heldOutSentences, IReadOnlyList<double>? candidates = null, CancellationToken ct = default,
+        Action<double>? progress = null)
     {
         using var scorer = new HeldOutScorer(settings, candidates ?? DefaultCandidates);
-        scorer.Add(domainModelPath, heldOutSentences, ct);
+        scorer.Add(domainModelPath, heldOutSentences, ct, progress);
         return scorer.Choose();
     }
 
@@ -42,8 +44,10 @@ public static class InterpolationWeight
     /// a model of <paramref name="order"/> is estimated (modified Kneser-Ney) on the other folds,
     /// and the weights are ranked by the perplexity summed over all held-out folds.
     /// </summary>
+    /// <param name="progress">The fraction of the folds scored, every thousand sentences or so.</param>
     public static WeightChoice ChooseByCrossValidation(DecoderSettings settings, IReadOnlyList<string> trainingLines,
-        int order = KneserNeyEstimator.DefaultOrder, int folds = 5, IReadOnlyList<double>? candidates = null, CancellationToken ct = default)
+        int order = KneserNeyEstimator.DefaultOrder, int folds = 5, IReadOnlyList<double>? candidates = null, CancellationToken ct = default,
+        Action<double>? progress = null)
     {
         var lines = trainingLines.Where(line => TranscriptNormalizer.Words(line).Count > 0).ToList();
         if (lines.Count < 2) throw new ArgumentException("at least two lines of training text are needed to choose a weight", nameof(trainingLines));
@@ -58,7 +62,8 @@ public static class InterpolationWeight
                 var rest = lines.Where((_, i) => i % folds != fold).ToList();
                 ct.ThrowIfCancellationRequested();
                 ArpaWriter.Write(KneserNeyEstimator.Estimate(rest, order).Model, arpaPath);
-                scorer.Add(arpaPath, heldOut, ct);
+                var done = fold;
+                scorer.Add(arpaPath, heldOut, ct, progress is null ? null : f => progress((done + f) / folds));
             }
         }
         finally
@@ -90,7 +95,7 @@ public static class InterpolationWeight
             _baseModel = SpeechDecoder.ReadLanguageModel(_config, settings.LanguageModelPath, _logMath.DangerousGetHandle());
         }
 
-        public void Add(string domainModelPath, IEnumerable<string> heldOutSentences, CancellationToken ct)
+        public void Add(string domainModelPath, IEnumerable<string> heldOutSentences, CancellationToken ct, Action<double>? progress)
         {
             var sentences = heldOutSentences.Select(TranscriptNormalizer.Words).Where(words => words.Count > 0).ToList();
             using var domainModel = SpeechDecoder.ReadLanguageModel(_config, domainModelPath, _logMath.DangerousGetHandle());
@@ -101,7 +106,9 @@ public static class InterpolationWeight
                 var weight = _candidates[i];
                 if (ngram_model_set_interp(set, ModelNames, [(float)(1 - weight), (float)weight]) == IntPtr.Zero)
                     throw new DecoderException("the language models could not be interpolated");
-                var (logProbability, scoredWords, outOfVocabulary) = Score(set, _logMath.DangerousGetHandle(), sentences, ct);
+                var scored = i;
+                var (logProbability, scoredWords, outOfVocabulary) = Score(set, _logMath.DangerousGetHandle(), sentences, ct,
+                    progress is null ? null : f => progress((scored + f) / _candidates.Count));
                 _logProbabilities[i] += logProbability;
                 // The same words are scored at every weight: count them once.
                 if (i == 0) { _scoredWords += scoredWords; _outOfVocabulary += outOfVocabulary; }
@@ -133,8 +140,9 @@ public static class InterpolationWeight
     private const int MaxHistory = PackedNGram.MaxOrder - 1;
 
     /// <summary>Natural-log probability of the sentences, each from &lt;s&gt; to &lt;/s&gt;; words no model knows are skipped and break the history, as SRILM's ppl does.</summary>
+    /// <param name="progress">The fraction of the sentences scored, every 1024 sentences and at the end.</param>
     private static (double LogProbability, int ScoredWords, int OutOfVocabulary) Score(SafeNgramModelHandle model,
-        IntPtr logMath, List<IReadOnlyList<string>> sentences, CancellationToken ct)
+        IntPtr logMath, List<IReadOnlyList<string>> sentences, CancellationToken ct, Action<double>? progress)
     {
         var unknown = ngram_unknown_wid(model);
         var sentenceStart = ngram_wid(model, "<s>");
@@ -144,7 +152,11 @@ public static class InterpolationWeight
         var recentFirst = new int[MaxHistory]; // most recent word first, as sphinxbase expects
         for (var s = 0; s < sentences.Count; s++)
         {
-            if (s % 1024 == 0) ct.ThrowIfCancellationRequested();
+            if (s % 1024 == 0)
+            {
+                ct.ThrowIfCancellationRequested();
+                progress?.Invoke((double)s / sentences.Count);
+            }
             var sentence = sentences[s];
             recentFirst[0] = sentenceStart;
             var historyLength = 1;
@@ -165,6 +177,7 @@ public static class InterpolationWeight
                 recentFirst[0] = wordId;
             }
         }
+        progress?.Invoke(1);
         return (total, scoredWords, outOfVocabulary);
     }
 }

@@ -96,8 +96,8 @@ public static class KneserNeyEstimator
     /// each sentence is counted token by token, without the transcript normalization.
     /// </summary>
     /// <param name="sentences">Enumerated twice.</param>
-    internal static LanguageModelEstimate EstimateTokens(IEnumerable<IReadOnlyList<string>> sentences, int order) =>
-        EstimateWhole(SentenceSource.FromTokens(sentences), order, new EstimationOptions(), Parallelism.AllCores);
+    internal static LanguageModelEstimate EstimateTokens(IEnumerable<IReadOnlyList<string>> sentences, int order, Action<double>? progress = null) =>
+        EstimateWhole(SentenceSource.FromTokens(sentences), order, new EstimationOptions { Progress = progress }, Parallelism.AllCores);
 
     /// <summary>As <see cref="Estimate(IEnumerable{string}, int)"/> on the lines of UTF-8 text (a file's contents), only faster.</summary>
     /// <param name="utf8Text">Seekable: it is read twice, from its current position.</param>

@@ -47,16 +47,22 @@ public sealed class NormalizedCorpus : IDisposable
     /// line (the first, then every stride-th after it) to <paramref name="heldOutPath"/>, the rest
     /// to <paramref name="restPath"/>. A sample spread evenly over the whole text, the same every time.
     /// </summary>
-    public static void Split(string path, int stride, string restPath, string heldOutPath, CancellationToken ct)
+    /// <param name="progress">The fraction of <paramref name="path"/> copied, every few thousand lines.</param>
+    public static void Split(string path, int stride, string restPath, string heldOutPath, CancellationToken ct, Action<double>? progress = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(stride, 2);
         using var input = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
         using var rest = new FileStream(restPath, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20);
         using var heldOut = new FileStream(heldOutPath, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16);
         var line = 0L;
-        Text.TranscriptNormalizer.ForEachLine(input, (bytes, _) =>
+        var length = Math.Max(1, input.Length);
+        Text.TranscriptNormalizer.ForEachLine(input, (bytes, offset) =>
         {
-            if (line % 4096 == 0) ct.ThrowIfCancellationRequested();
+            if (line % 4096 == 0)
+            {
+                ct.ThrowIfCancellationRequested();
+                progress?.Invoke((double)offset / length);
+            }
             var target = line++ % stride == 0 ? heldOut : rest;
             target.Write(bytes);
             target.WriteByte((byte)'\n');

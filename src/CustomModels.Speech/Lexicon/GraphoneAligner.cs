@@ -15,7 +15,11 @@ internal static class GraphoneAligner
     private const int Iterations = 8;
 
     /// <summary>The graphones of each entry, in order, as (letters, phones); null where none fits.</summary>
-    public static IReadOnlyList<(string Letters, string[] Phones)[]?> Align(IReadOnlyList<Pronunciation> entries)
+    /// <param name="progress">
+    /// The fraction done after each pass over the entries (every iteration of expectation
+    /// maximization, then the segmentation), the passes costing about the same.
+    /// </param>
+    public static IReadOnlyList<(string Letters, string[] Phones)[]?> Align(IReadOnlyList<Pronunciation> entries, Action<double>? progress = null)
     {
         var letterIds = new Dictionary<char, int>();
         var phoneIds = new Dictionary<string, int>(StringComparer.Ordinal);
@@ -28,7 +32,10 @@ internal static class GraphoneAligner
         var probabilities = new double[space.Size];
         Array.Fill(probabilities, 1.0);
         for (var iteration = 0; iteration < Iterations; iteration++)
+        {
             probabilities = Maximize(ExpectedCounts(encoded, probabilities, space));
+            progress?.Invoke((iteration + 1.0) / (Iterations + 1));
+        }
 
         var result = new (string, string[])[]?[entries.Count];
         Parallel.For(0, entries.Count, i =>
@@ -40,6 +47,7 @@ internal static class GraphoneAligner
             result[i] = path.Select(step => (word.Substring(step.Letter, step.Letters),
                 phones.Skip(step.Phone).Take(step.Phones).ToArray())).ToArray();
         });
+        progress?.Invoke(1);
         return result;
     }
 

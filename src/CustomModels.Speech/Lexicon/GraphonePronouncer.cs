@@ -27,6 +27,9 @@ public sealed class GraphonePronouncer : IPronouncer
     private const char PhoneSeparator = '_';
     private const int BeamWidth = 48;
 
+    /// <summary>The alignment's share of training time (measured on cmudict-en-us: 11.1 s of 12.1 s), the rest estimating the n-gram model.</summary>
+    private const double AlignmentShare = 0.9;
+
     private readonly BackoffLanguageModel _model;
     private readonly Dictionary<string, Graphone[]> _graphonesByLetters;
     private readonly int _sentenceStart;
@@ -52,13 +55,15 @@ public sealed class GraphonePronouncer : IPronouncer
     internal BackoffLanguageModel Model => _model;
 
     /// <summary>Trains on dictionary entries (every pronunciation of a word is an entry of its own).</summary>
-    public static GraphonePronouncer Train(IReadOnlyList<Pronunciation> entries)
+    /// <param name="progress">The fraction done, after each pass of the alignment and within the estimation.</param>
+    public static GraphonePronouncer Train(IReadOnlyList<Pronunciation> entries, Action<double>? progress = null)
     {
         var lowerCased = entries.Select(e => e with { Word = e.Word.ToLowerInvariant() }).ToList();
-        var graphones = GraphoneAligner.Align(lowerCased);
+        var graphones = GraphoneAligner.Align(lowerCased, progress is null ? null : f => progress(AlignmentShare * f));
         var sentences = graphones.OfType<(string Letters, string[] Phones)[]>()
             .Select(IReadOnlyList<string> (segmentation) => segmentation.Select(g => Token(g.Letters, g.Phones)).ToArray());
-        return new GraphonePronouncer(KneserNeyEstimator.EstimateTokens(sentences, Order).Model);
+        var model = KneserNeyEstimator.EstimateTokens(sentences, Order, progress is null ? null : f => progress(AlignmentShare + (1 - AlignmentShare) * f)).Model;
+        return new GraphonePronouncer(model);
     }
 
     public static GraphonePronouncer Load(string path) => new(ArpaReader.Read(path));

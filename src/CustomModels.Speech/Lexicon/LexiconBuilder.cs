@@ -22,10 +22,15 @@ public static class LexiconBuilder
         PronouncingDictionary baseDictionary, IReadOnlyList<IPronouncer> pronouncers, CancellationToken cancellationToken = default) =>
         ExtendWithWordsAsync(sentences.SelectMany(TranscriptNormalizer.Words), baseDictionary, pronouncers, cancellationToken);
 
+    /// <summary>Words handed to a pronouncer at once: progress is reported after each batch.</summary>
+    private const int WordsPerBatch = 2000;
+
     /// <param name="words">Normalized words (as <see cref="TranscriptNormalizer.Words"/> gives them), repeated or not: each new one is pronounced once.</param>
     /// <param name="pronouncers">Asked in order; each only for the words the ones before it could not pronounce.</param>
+    /// <param name="progress">The fraction of the new words settled (pronounced, or left to the last pronouncer), after each batch.</param>
     public static async Task<LexiconExtension> ExtendWithWordsAsync(IEnumerable<string> words,
-        PronouncingDictionary baseDictionary, IReadOnlyList<IPronouncer> pronouncers, CancellationToken cancellationToken = default)
+        PronouncingDictionary baseDictionary, IReadOnlyList<IPronouncer> pronouncers, CancellationToken cancellationToken = default,
+        Action<double>? progress = null)
     {
         var missing = words
             .Where(word => !baseDictionary.Contains(word))
@@ -33,17 +38,26 @@ public static class LexiconBuilder
             .Order(StringComparer.Ordinal)
             .ToList();
         var pronounced = new Dictionary<string, IReadOnlyList<Pronunciation>>(StringComparer.OrdinalIgnoreCase);
+        var settled = 0;
         var sourceOf = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
-        foreach (var pronouncer in pronouncers)
+        for (var p = 0; p < pronouncers.Count; p++)
         {
             var remaining = missing.Where(word => !pronounced.ContainsKey(word)).ToList();
             if (remaining.Count == 0) break;
-            foreach (var (word, variants) in await pronouncer.PronounceAsync(remaining, cancellationToken))
+            var last = p == pronouncers.Count - 1;
+            foreach (var batch in remaining.Chunk(WordsPerBatch))
             {
-                pronounced[word] = variants;
-                sourceOf[word] = pronouncer.Source;
+                foreach (var (word, variants) in await pronouncers[p].PronounceAsync(batch, cancellationToken))
+                {
+                    pronounced[word] = variants;
+                    sourceOf[word] = pronouncers[p].Source;
+                }
+                // A word is settled once pronounced, or once the last pronouncer has been asked.
+                settled += last ? batch.Length : batch.Count(pronounced.ContainsKey);
+                progress?.Invoke((double)settled / missing.Count);
             }
         }
+        progress?.Invoke(1);
         return new LexiconExtension(
             missing.Where(pronounced.ContainsKey).SelectMany(word => pronounced[word]).ToList(),
             sourceOf,

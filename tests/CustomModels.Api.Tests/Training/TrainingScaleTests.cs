@@ -109,7 +109,7 @@ public sealed class TrainingScaleTests(SqliteService fixture) : IClassFixture<Sq
         var (client, id) = await ModelWithLargeCorpusAsync();
         await client.RunAsync(id);
         // Into the language model stage, so that the cancellation has counting to interrupt.
-        await client.WaitAsync(id, until: m => (int)m["training_progress"]! > 12);
+        await client.WaitAsync(id, until: m => (int)m["training_progress"]! > 20);
         var work = Path.Combine(ModelFolder(id), "work");
         Assert.True(WorkInProgress(work), "the training is under way in its work folder");
 
@@ -144,7 +144,7 @@ public sealed class TrainingScaleTests(SqliteService fixture) : IClassFixture<Sq
 
         await (await client.PutAsync($"{Models}/{id}/data", TrainingClient.Pair("train", null, LargeCorpus.Value))).AssertOkAsync();
         await client.RunAsync(id);
-        await client.WaitAsync(id, until: m => (int)m["training_progress"]! > 12);
+        await client.WaitAsync(id, until: m => (int)m["training_progress"]! > 20);
         var cancelled = await (await client.PostAsync($"{Models}/{id}/cancel", null)).AssertOkAsync();
         Assert.Equal(4, (int)cancelled["training_status"]!);
         Assert.Equal("Training cancelled", (string?)cancelled["status_message"]);
@@ -163,7 +163,7 @@ public sealed class TrainingScaleTests(SqliteService fixture) : IClassFixture<Sq
     {
         var (client, id) = await ModelWithLargeCorpusAsync();
         await client.RunAsync(id);
-        await client.WaitAsync(id, until: m => (int)m["training_progress"]! > 12);
+        await client.WaitAsync(id, until: m => (int)m["training_progress"]! > 20);
         Assert.Equal(HttpStatusCode.NoContent, (await client.DeleteAsync($"{Models}/{id}")).StatusCode);
 
         // The service has one training worker: the next model's training starts only once the

@@ -11,10 +11,13 @@ public sealed class QuarterDictionaryModel
         var dictionary = PronouncingDictionary.Load(DecoderSettings.Default.DictionaryPath);
         var (training, heldOut) = PronunciationAccuracy.Split(dictionary, 400);
         HeldOut = heldOut;
-        Model = GraphonePronouncer.Train(training.Where((_, i) => i % 4 == 0).ToList());
+        Model = GraphonePronouncer.Train(training.Where((_, i) => i % 4 == 0).ToList(), Progress.Add);
     }
 
     public GraphonePronouncer Model { get; }
+
+    /// <summary>The fractions training reported, in order.</summary>
+    public List<double> Progress { get; } = [];
     public Dictionary<string, IReadOnlyList<Pronunciation>> HeldOut { get; }
 }
 
@@ -45,6 +48,18 @@ public sealed class GraphonePronouncerTests(QuarterDictionaryModel trained) : IC
             Assert.Equal(variants.Count, variants.Select(v => string.Join(' ', v.Phones)).Distinct().Count());
             Assert.All(variants.SelectMany(v => v.Phones), phone => Assert.True(phones.Contains(phone), phone));
         }
+    }
+
+    [Fact]
+    public void TrainingReportsItsProgressAfterEveryPassOfTheAlignmentAndWhileEstimating()
+    {
+        // Training on a whole dictionary takes a minute: the lexicon stage's progress comes from here.
+        var progress = trained.Progress;
+        Assert.Equal(progress.Order(), progress);
+        Assert.Equal(1, progress[^1]);
+        var inside = progress.Where(f => f is > 0 and < 1).Distinct().ToList();
+        // The alignment's 8 iterations and its segmentation, then the estimation's own.
+        Assert.True(inside.Count > 9, $"{inside.Count} fractions reported before the end: {string.Join(", ", inside)}");
     }
 
     [Fact]

@@ -55,6 +55,43 @@ public sealed class LexiconTests
         }
     }
 
+    /// <summary>Pronounces every word as one phone and counts how it was asked.</summary>
+    private sealed class CountingPronouncer(string source, Func<string, bool> knows) : IPronouncer
+    {
+        public string Source => source;
+
+        public List<int> Batches { get; } = [];
+
+        public Task<IReadOnlyDictionary<string, IReadOnlyList<Pronunciation>>> PronounceAsync(IReadOnlyCollection<string> words,
+            CancellationToken cancellationToken = default)
+        {
+            Batches.Add(words.Count);
+            return Task.FromResult<IReadOnlyDictionary<string, IReadOnlyList<Pronunciation>>>(words.Where(knows)
+                .ToDictionary(w => w, IReadOnlyList<Pronunciation> (w) => [new Pronunciation(w, ["AH"])]));
+        }
+    }
+
+    [Fact]
+    public async Task ManyNewWordsArePronouncedInBatchesWithProgressAfterEachBatch()
+    {
+        var words = Enumerable.Range(0, 9_000).Select(i => $"zq{i:D5}").ToList();
+        var first = new CountingPronouncer("first", w => w[^1] != '7');
+        var second = new CountingPronouncer("second", _ => true);
+        var progress = new List<double>();
+
+        var extension = await LexiconBuilder.ExtendWithWordsAsync(words.Concat(words), PronouncingDictionary.Load(DecoderSettings.Default.DictionaryPath),
+            [first, second], progress: progress.Add);
+
+        Assert.Equal(9_000, extension.NewWords.Count);
+        Assert.Equal((8_100, 900), (extension.SourceOf.Values.Count(s => s == "first"), extension.SourceOf.Values.Count(s => s == "second")));
+        Assert.Equal([2000, 2000, 2000, 2000, 1000], first.Batches);
+        Assert.Equal([900], second.Batches);
+        // Monotone, a step after every batch, and done at the end.
+        Assert.Equal(progress.Order(), progress);
+        Assert.True(progress.Count(f => f is > 0 and < 1) >= 5, string.Join(", ", progress));
+        Assert.Equal(1, progress[^1]);
+    }
+
     [Fact]
     public async Task ExtendingALexiconWritesOnlyTheWordsTheBaseDictionaryLacks()
     {
