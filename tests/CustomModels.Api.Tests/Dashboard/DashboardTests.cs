@@ -42,10 +42,17 @@ public sealed class DashboardTests(DashboardBrowser fixture) : IClassFixture<Das
             "the patient has atrial fibrillation and takes apixaban\nshe was not a disposed woman\n");
         await page.DispatchEventAsync("#dropzone", "drop", new Dictionary<string, object> { ["dataTransfer"] = dropped });
         await Expect(uploads.Filter(new() { HasText = "Uploaded" })).ToHaveCountAsync(5, new() { Timeout = 60_000 });
-        Assert.Equal(5, await uploads.Locator("progress[value='100']").CountAsync());
+        // And a pronunciation list, sent as the pronunciation file it is.
+        await page.GetByLabel("Use as").SelectOptionAsync("pronunciation");
+        await page.GetByLabel("Or choose files").SetInputFilesAsync(new FilePayload { Name = "drug-names.txt", MimeType = "text/plain", Buffer = "apixaban\ta pix a ban\nfibrillation\tfib rill ay shun\n"u8.ToArray() });
+        await Expect(uploads.Filter(new() { HasText = "Uploaded" })).ToHaveCountAsync(6, new() { Timeout = 60_000 });
+        await page.GetByLabel("Use as").SelectOptionAsync("train");
+        Assert.Equal(6, await uploads.Locator("progress[value='100']").CountAsync());
         var dataRows = page.Locator("section[aria-labelledby='data-title'] tbody tr");
-        await Expect(dataRows).ToHaveCountAsync(5);
+        await Expect(dataRows).ToHaveCountAsync(6);
         await Expect(dataRows.Filter(new() { HasText = "clinic-letters.txt" })).ToContainTextAsync("text only");
+        await Expect(dataRows.Filter(new() { HasText = "drug-names.txt" })).ToContainTextAsync("pronunciation");
+        await Expect(dataRows.Filter(new() { HasText = "drug-names.txt" }).Locator("td").Nth(2)).ToHaveTextAsync("2 entries");
         await Expect(page.GetByText("Data uploaded. Ready to start training.")).ToBeVisibleAsync();
         await AssertEveryControlLabelled(page);
 
@@ -53,7 +60,7 @@ public sealed class DashboardTests(DashboardBrowser fixture) : IClassFixture<Das
         tab.ExpectRefusal(422);
         await page.GetByLabel("Or choose files").SetInputFilesAsync(new FilePayload { Name = "empty.txt", MimeType = "text/plain", Buffer = "   \n"u8.ToArray() });
         await Expect(uploads.Last.Locator(".outcome.error")).Not.ToBeEmptyAsync(new() { Timeout = 30_000 });
-        await Expect(dataRows).ToHaveCountAsync(5);
+        await Expect(dataRows).ToHaveCountAsync(6);
 
         // Run, and watch the progress bar move until the model is trained.
         await page.GetByRole(AriaRole.Button, new() { Name = "Run training" }).ClickAsync();

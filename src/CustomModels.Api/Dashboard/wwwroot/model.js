@@ -159,7 +159,7 @@ export async function modelPage(page, id) {
       h('td', {}, d.type),
       h('th', { scope: 'row' }, d.filename && d.filename !== d.transcript_filename ? [d.filename, h('br'), h('span', { class: 'sub' }, d.transcript_filename)] : (d.transcript_filename ?? d.filename ?? '')),
       h('td', {}, d.duration_seconds ? formatSeconds(d.duration_seconds) : 'text only'),
-      h('td', {}, d.word_count ?? d.entry_count ?? ''),
+      h('td', {}, d.type === 'pronunciation' ? `${d.entry_count} ${d.entry_count === 1 ? 'entry' : 'entries'}` : (d.word_count ?? '')),
       h('td', {}, formatTime(d.created_at)),
       canWrite ? h('td', {}, h('button', { class: 'small', 'aria-label': `Delete data set ${d.id}`, onclick: () => deleteData(d) }, 'Delete')) : null));
     put(data, 
@@ -207,17 +207,22 @@ export async function modelPage(page, id) {
 }
 
 // Drop files (or choose them): audio with a transcript of the same name is a pair, a text file
-// alone is a corpus (train) or test text. Each upload has its own progress bar and outcome.
+// alone is a corpus (train) or test text, or, as pronunciations, a word<TAB>spoken form list.
+// Each upload has its own progress bar and outcome.
 function uploadArea(id, onUploaded) {
-  const type = h('select', { name: 'type' }, h('option', { value: 'train' }, 'Training data'), h('option', { value: 'test' }, 'Evaluation data (test)'));
+  const type = h('select', { name: 'type' },
+    h('option', { value: 'train' }, 'Training data'),
+    h('option', { value: 'test' }, 'Evaluation data (test)'),
+    h('option', { value: 'pronunciation' }, 'Pronunciations (word, tab, spoken form)'));
   const input = h('input', { type: 'file', multiple: true, accept: '.mp3,.wav,.flac,.m4a,.aac,.ogg,.txt,audio/*,text/plain' });
   const list = h('ul', { class: 'uploads', 'aria-label': 'Uploads' });
   const zone = h('div', { class: 'dropzone', id: 'dropzone' },
-    h('p', {}, 'Drop audio files with their transcripts here (visit_01.wav with visit_01.txt), or text files on their own as a text corpus.'),
+    h('p', {}, 'Drop audio files with their transcripts here (visit_01.wav with visit_01.txt), or text files on their own as a text corpus (or, used as pronunciations, a list of words and how they are said).'),
     field('Or choose files', input));
 
   const start = files => {
-    for (const item of pairUp([...files])) send(item);
+    const items = type.value === 'pronunciation' ? pronunciationFiles([...files]) : pairUp([...files]);
+    for (const item of items) send(item);
   };
   const send = async ({ audio, text, problem }) => {
     const label = audio && text ? `${audio.name} + ${text.name}` : (audio ?? text).name;
@@ -228,7 +233,7 @@ function uploadArea(id, onUploaded) {
     const form = new FormData();
     form.append('type', type.value);
     if (audio) form.append('audio_file', audio);
-    form.append('transcript_file', text);
+    form.append(type.value === 'pronunciation' ? 'pronunciation_file' : 'transcript_file', text);
     try {
       await upload(`/custom_models/${id}/data`, form, fraction => { bar.value = Math.round(fraction * 100); });
       outcome.textContent = 'Uploaded';
@@ -250,6 +255,13 @@ function uploadArea(id, onUploaded) {
     field('Use as', type),
     zone,
     list);
+}
+
+// Pronunciation lists are text files, each uploaded on its own.
+function pronunciationFiles(files) {
+  return files.map(f => TEXT.test(f.name)
+    ? { text: f }
+    : { text: f, problem: `${f.name} is not a .txt pronunciation list (one word, a tab and its spoken form a line).` });
 }
 
 // Pairs audio with the transcript of the same base name; a text file without audio is text alone.
