@@ -79,7 +79,7 @@ public static class OperatorCommands
             var keys = await db.ApiKeys.AsNoTracking().Where(k => k.OrganizationId == organization.Id).OrderBy(k => k.Id).ToListAsync(ct);
             Console.WriteLine("id\tprefix\tscopes\trequests_per_minute\tmax_concurrent\tcreated_at\trevoked_at");
             foreach (var k in keys)
-                Console.WriteLine($"{k.Id}\tcmk_{k.Prefix}\t{k.Scopes.Replace(' ', ',')}\t{k.RequestsPerMinute}\t{k.MaxConcurrent}\t{k.CreatedAt:yyyy-MM-ddTHH:mm:ssZ}\t{(k.RevokedAt is { } r ? r.ToString("yyyy-MM-ddTHH:mm:ssZ") : "-")}");
+                Console.WriteLine($"{k.Id}\tcmk_{k.Prefix}\t{k.Scopes.Replace(' ', ',')}\t{k.RequestsPerMinute}\t{k.MaxConcurrent}\t{ModelMapping.Timestamp(k.CreatedAt)}\t{(k.RevokedAt is { } r ? ModelMapping.Timestamp(r) : "-")}");
         }));
 
         return new Command("keys", "Manage API keys") { create, revoke, list };
