@@ -13,13 +13,20 @@ namespace CustomModels.Speech.LanguageModel;
 /// whose <paramref name="counts"/> are continuation counts (those between the unigrams and the
 /// highest order); null where the counts are the raw ones, and for unigrams, which are never pruned.
 /// </param>
-internal sealed class OrderCounts<TKey>(int order, TKey[] keys, long[] counts, int[]? suffixIndexes = null, int[]? occurrences = null)
+/// <param name="contextTotals">
+/// For each n-gram, the sum of the adjusted counts of all the n-grams of the order above whose
+/// context it is, when the order above holds only some of them (<see cref="StreamedAdjustCounts"/>);
+/// null when the order above is whole and its counts are summed.
+/// </param>
+internal sealed class OrderCounts<TKey>(int order, TKey[] keys, long[] counts, int[]? suffixIndexes = null, int[]? occurrences = null,
+    long[]? contextTotals = null)
 {
     public int Order { get; } = order;
     public TKey[] Keys { get; private set; } = keys;
     public long[] Counts { get; private set; } = counts;
     public int[]? SuffixIndexes { get; private set; } = suffixIndexes;
     public int[]? Occurrences { get; private set; } = occurrences;
+    public long[]? ContextTotals { get; private set; } = contextTotals;
 
     /// <summary>How often n-gram <paramref name="index"/> occurs in the text (order 2 and up; the highest order's counts are these).</summary>
     public long OccurrencesOf(int index) => Occurrences is { } occurrences ? occurrences[index] : Counts[index];
@@ -34,17 +41,26 @@ internal sealed class OrderCounts<TKey>(int order, TKey[] keys, long[] counts, i
 
     public void ReleaseSuffixIndexes() => SuffixIndexes = null;
 
-    public void ReleaseKeys() => Keys = [];
+    public void ReleaseKeys()
+    {
+        Keys = [];
+        ContextTotals = null;
+    }
 
     public CountsOfCounts CountsOfCounts()
     {
-        Span<long> n = stackalloc long[5];
-        foreach (var count in Counts)
-        {
-            if (count is >= 1 and <= 4) n[(int)count]++;
-        }
-        return new CountsOfCounts(n[1], n[2], n[3], n[4]);
+        var n = new long[5];
+        foreach (var count in Counts) CountsOfCountsCounting(n, count);
+        return Counted(n);
     }
+
+    /// <summary>Counts <paramref name="count"/> in <paramref name="n"/> (index 1 to 4; others are not counted).</summary>
+    public static void CountsOfCountsCounting(long[] n, long count)
+    {
+        if (count is >= 1 and <= 4) n[(int)count]++;
+    }
+
+    public static CountsOfCounts Counted(long[] n) => new(n[1], n[2], n[3], n[4]);
 }
 
 /// <summary>
@@ -136,7 +152,7 @@ internal static class AdjustCounts
     }
 
     /// <summary>Pruning compares occurrences with small thresholds: a count beyond an int's range is as good as the largest int.</summary>
-    private static int Saturated(long count) => (int)Math.Min(count, int.MaxValue);
+    internal static int Saturated(long count) => (int)Math.Min(count, int.MaxValue);
 
     /// <summary>Every word of the vocabulary is a unigram, its key its id, so counting needs no sort.</summary>
     private static (OrderCounts<TKey> Lower, int[] SuffixIndexes) Unigrams<TKey>(OrderCounts<TKey> bigrams, int vocabularySize, EstimationKey<TKey> key)

@@ -43,7 +43,7 @@ internal sealed class CorpusCount
     public long Words { get; }
 
     /// <summary>How many sorted runs <see cref="CountNGrams{TKey}"/> spilled to disk (0 when the counts fit the budget).</summary>
-    public int SpilledRuns { get; private set; }
+    public int SpilledRuns { get; set; }
 
     /// <summary>Pass 1: the vocabulary, words to ids in order of appearance, then sorted.</summary>
     /// <exception cref="InvalidDataException">The text has no words, or more distinct words than a model can hold.</exception>
@@ -89,6 +89,46 @@ internal sealed class CorpusCount
     public OrderCounts<TKey>[] CountNGrams<TKey>(EstimationKey<TKey> key, Parallelism parallelism, long memoryBudgetBytes,
         string runDirectory, Action<double>? progress, CancellationToken ct) where TKey : unmanaged, IBinaryInteger<TKey>, IUnsignedNumber<TKey>
     {
+        var counters = CountOccurrences(key, parallelism, memoryBudgetBytes, runDirectory, lastWordFirst: false, progress, ct);
+        try
+        {
+            return Finish(counters, Order, ct);
+        }
+        finally
+        {
+            foreach (var counter in counters) counter?.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// Pass 2 as <see cref="CountNGrams{TKey}"/>, except that the highest order is left to be read
+    /// once (<see cref="NGramCounter{TKey}.ForEachCounted"/>; the caller disposes it), its n-grams
+    /// keyed last word first (<see cref="EstimationKey{TKey}.AppendLastWordFirst"/>), so that they
+    /// come sorted by their last n − 1 words. Index order − 1 of the lower orders is null for the highest.
+    /// </summary>
+    public (NGramCounter<TKey> Highest, OrderCounts<TKey>[] Lower) CountNGramsLastWordFirst<TKey>(EstimationKey<TKey> key, Parallelism parallelism,
+        long memoryBudgetBytes, string runDirectory, Action<double>? progress, CancellationToken ct)
+        where TKey : unmanaged, IBinaryInteger<TKey>, IUnsignedNumber<TKey>
+    {
+        var counters = CountOccurrences(key, parallelism, memoryBudgetBytes, runDirectory, lastWordFirst: true, progress, ct);
+        try
+        {
+            return (counters[Order - 1], Finish(counters, Order - 1, ct));
+        }
+        catch
+        {
+            counters[Order - 1].Dispose();
+            throw;
+        }
+        finally
+        {
+            foreach (var counter in counters[..^1]) counter?.Dispose();
+        }
+    }
+
+    private NGramCounter<TKey>[] CountOccurrences<TKey>(EstimationKey<TKey> key, Parallelism parallelism, long memoryBudgetBytes,
+        string runDirectory, bool lastWordFirst, Action<double>? progress, CancellationToken ct) where TKey : unmanaged, IBinaryInteger<TKey>, IUnsignedNumber<TKey>
+    {
         // A key held, and its copy while it is sorted.
         var bytesPerKey = 2L * System.Runtime.CompilerServices.Unsafe.SizeOf<TKey>();
         int Capacity(long bytes) => (int)Math.Min(Array.MaxLength, bytes / bytesPerKey);
@@ -106,29 +146,38 @@ internal sealed class CorpusCount
             _text.ForEach(sentence =>
             {
                 var ngram = TKey.CreateTruncating(SentenceStartId);
+                var reversed = key.AppendLastWordFirst(TKey.Zero, SentenceStartId, Order);
                 for (var position = 1; position <= sentence.Count + 1; position++)
                 {
                     var word = position <= sentence.Count ? FinalId(sentence.Word(position - 1), lookups) : SentenceEndId;
                     ngram = key.Append(ngram, word) & fullMask;
-                    if (position + 1 >= Order) highest.Add(ngram);
+                    reversed = key.AppendLastWordFirst(reversed, word, Order);
+                    if (position + 1 >= Order) highest.Add(lastWordFirst ? reversed : ngram);
                     else counters[position].Add(ngram);
                 }
             }, progress, ct);
-
-            var result = new OrderCounts<TKey>[Order];
-            for (var n = Order; n >= 2; n--)
-            {
-                var counted = counters[n - 1].Finish(ct);
-                SpilledRuns += counters[n - 1].Runs;
-                result[n - 1] = counted;
-            }
-            result[0] = new OrderCounts<TKey>(1, [], []); // no unigram starts with <s> but <s> itself, which has no count
-            return result;
+            return counters;
         }
-        finally
+        catch
         {
             foreach (var counter in counters) counter?.Dispose();
+            throw;
         }
+    }
+
+    /// <summary>The counts of orders 2 to <paramref name="highest"/>, each counter finished; index 0 the (empty) unigrams.</summary>
+    private OrderCounts<TKey>[] Finish<TKey>(NGramCounter<TKey>[] counters, int highest, CancellationToken ct)
+        where TKey : unmanaged, IBinaryInteger<TKey>, IUnsignedNumber<TKey>
+    {
+        var result = new OrderCounts<TKey>[Order];
+        for (var n = highest; n >= 2; n--)
+        {
+            var counted = counters[n - 1].Finish(ct);
+            SpilledRuns += counters[n - 1].Runs;
+            result[n - 1] = counted;
+        }
+        result[0] = new OrderCounts<TKey>(1, [], []); // no unigram starts with <s> but <s> itself, which has no count
+        return result;
     }
 
     private int FinalId(ReadOnlySpan<byte> word, int wordsAfterPassOne)

@@ -18,7 +18,7 @@ namespace CustomModels.Speech.LanguageModel;
 internal sealed record CountPruning(long MinimumCount, long[] NGramCounts)
 {
     /// <summary>Thresholds beyond this are not tried: a model would need billions of words to want one.</summary>
-    private const int LargestThreshold = 1 << 12;
+    public const int LargestThreshold = 1 << 12;
 
     /// <summary>
     /// The smallest threshold at which the model has at most <paramref name="ngramLimit"/> n-grams
@@ -37,8 +37,16 @@ internal sealed record CountPruning(long MinimumCount, long[] NGramCounts)
             var current = counts[n - 1];
             for (var i = 0; i < current.Keys.Length; i++) histogram[Math.Min(current.OccurrencesOf(i), LargestThreshold)]++;
         }
+        return FromHistograms(counts[0].Keys.Length, occurring, ngramLimit);
+    }
+
+    /// <summary>As <see cref="Choose{TKey}"/>, from how many n-grams of each order occur c times (c = <see cref="LargestThreshold"/>: that often or more).</summary>
+    /// <param name="occurring">Index order − 1, from order 2; then index c.</param>
+    public static CountPruning FromHistograms(long unigrams, long[]?[] occurring, long ngramLimit)
+    {
+        var order = occurring.Length;
         long[] KeptAt(long minimumCount) => Enumerable.Range(1, order)
-            .Select(n => n == 1 ? counts[0].Keys.Length : occurring[n - 1].Skip((int)minimumCount).Sum())
+            .Select(n => n == 1 ? unigrams : occurring[n - 1]!.Skip((int)minimumCount).Sum())
             .ToArray();
 
         var minimumCount = 1L;

@@ -29,6 +29,26 @@ internal readonly struct EstimationKey<TKey> where TKey : unmanaged, IBinaryInte
 
     public TKey Append(TKey ngram, int word) => (ngram << BitsPerWord) | TKey.CreateTruncating(word);
 
+    /// <summary>
+    /// The next n-gram of <paramref name="length"/> words keyed last word first (the order of its
+    /// words reversed): <paramref name="word"/> goes in the highest bits and the oldest word drops out.
+    /// Sorted so, the n-grams that share their last n − 1 words lie together.
+    /// </summary>
+    public TKey AppendLastWordFirst(TKey reversed, int word, int length) =>
+        (reversed >> BitsPerWord) | (TKey.CreateTruncating(word) << ((length - 1) * BitsPerWord));
+
+    /// <summary>An n-gram of <paramref name="length"/> words with the order of its words reversed (either way).</summary>
+    public TKey Reversed(TKey ngram, int length)
+    {
+        var reversed = TKey.Zero;
+        for (var i = 0; i < length; i++)
+        {
+            reversed = (reversed << BitsPerWord) | (ngram & _wordMask);
+            ngram >>= BitsPerWord;
+        }
+        return reversed;
+    }
+
     /// <summary>All but the last word.</summary>
     public TKey Context(TKey ngram) => ngram >> BitsPerWord;
 

@@ -50,6 +50,7 @@ internal static class Interpolate
             var lowerBackoffs = lowerKeys is null ? null : new float[lowerKeys.Length]; // 0: not a context
             var suffixIndexes = current.SuffixIndexes; // null for unigrams, whose lower order is the uniform share
             var kept = pruning.MinimumCount > 1 && n > 1 ? new bool[current.Keys.Length] : null; // null: every n-gram kept
+            var contextTotals = n > 1 ? counts[n - 2].ContextTotals : null; // null: this order holds every n-gram of each context
             var chunks = ContextAlignedChunks(current.Keys, key);
             parallelism.For(0, chunks.Length - 1, c =>
             {
@@ -64,20 +65,13 @@ internal static class Interpolate
                 {
                     var context = key.Context(keys[start]);
                     var end = start;
-                    long denominator = 0, prunedMass = 0;
+                    long held = 0, prunedMass = 0;
                     followers.Clear();
                     for (; end < keys.Length && key.Context(keys[end]) == context; end++)
                     {
-                        denominator += adjusted[end];
+                        held += adjusted[end];
                         if (kept is not null && !(kept[end] = pruning.Keeps(current, end))) prunedMass += adjusted[end];
                         else if (adjusted[end] > 0) followers[(int)Math.Min(adjusted[end], 3)]++;
-                    }
-                    var gamma = (discount.D1 * followers[1] + discount.D2 * followers[2] + discount.D3Plus * followers[3] + prunedMass) / denominator;
-                    for (var i = start; i < end; i++)
-                    {
-                        var p = (adjusted[i] - discount.For(adjusted[i])) / denominator + gamma * lower[suffixIndexes?[i] ?? 0];
-                        if (highest) logProbabilities![i] = LogProbability(p);
-                        else probabilities![i] = p;
                     }
                     if (lowerKeys is not null)
                     {
@@ -85,8 +79,18 @@ internal static class Interpolate
                         while (contextIndex < lowerKeys.Length && lowerKeys[contextIndex] < context) contextIndex++;
                         if (contextIndex == lowerKeys.Length || lowerKeys[contextIndex] != context)
                             throw new InvalidOperationException($"internal error: a {n}-gram context is not a {n - 1}-gram");
-                        lowerBackoffs![contextIndex] = LogWeight(gamma);
                     }
+                    // The n-grams of the context this order does not hold are pruned ones: their mass is the rest of the total.
+                    var denominator = contextTotals is null ? held : contextTotals[contextIndex];
+                    prunedMass += denominator - held;
+                    var gamma = (discount.D1 * followers[1] + discount.D2 * followers[2] + discount.D3Plus * followers[3] + prunedMass) / denominator;
+                    for (var i = start; i < end; i++)
+                    {
+                        var p = (adjusted[i] - discount.For(adjusted[i])) / denominator + gamma * lower[suffixIndexes?[i] ?? 0];
+                        if (highest) logProbabilities![i] = LogProbability(p);
+                        else probabilities![i] = p;
+                    }
+                    if (lowerKeys is not null) lowerBackoffs![contextIndex] = LogWeight(gamma);
                     start = end;
                 }
             });

@@ -66,6 +66,13 @@ public sealed record EstimationOptions
     /// Unlimited by default.
     /// </summary>
     public long NGramLimit { get; init; } = long.MaxValue;
+
+    /// <summary>
+    /// Adjusts the counts of a trigram model with every n-gram held in memory (<see cref="AdjustCounts"/>),
+    /// as other orders are, instead of from one read of the merged counts (<see cref="StreamedAdjustCounts"/>):
+    /// the same model, for the tests that compare the two.
+    /// </summary>
+    internal bool HoldEveryNGram { get; init; }
 }
 
 /// <summary>
@@ -75,7 +82,9 @@ public sealed record EstimationOptions
 /// is streamed (read twice, never held) and the n-gram occurrences counted within a memory
 /// budget; the distinct n-grams are then held as sorted arrays of packed word ids, and the
 /// model's orders are produced one after the other, so that <see cref="EstimateToArpa"/> writes
-/// a model it never holds whole.
+/// a model it never holds whole. A trigram model holds only the n-grams it keeps: its trigram
+/// counts are read once as their runs merge (<see cref="StreamedAdjustCounts"/>), so that pruning
+/// a large text's model needs memory for the model rather than for every n-gram of the text.
 /// </summary>
 public static class KneserNeyEstimator
 {
@@ -205,21 +214,42 @@ public static class KneserNeyEstimator
     {
         var ct = options.CancellationToken;
         var progress = options.Progress;
-        // No local holds the raw counts: adjusting consumes them (the highest order's arrays become its own).
-        var counts = AdjustCounts.Run(
-            clock.Lap("count", corpus.CountNGrams(key, parallelism, options.MemoryBudgetBytes, runDirectory, progress is null ? null : f => progress(0.2 + 0.3 * f), ct)),
-            corpus.Vocabulary.Length, key, parallelism);
-        clock.Lap("adjust");
-        progress?.Invoke(0.65);
+        Action<double>? Share(double from, double to) => progress is null ? null : f => progress(from + (to - from) * f);
+        OrderCounts<TKey>[] counts;
+        CountsOfCounts[] countsOfCounts;
+        CountPruning pruning;
+        if (corpus.Order == 3 && !options.HoldEveryNGram)
+        {
+            // The trigrams, most of the n-grams, are read once as their runs merge and only those
+            // the model can keep are held: memory for the model, not for the text's n-grams.
+            var (trigrams, lower) = corpus.CountNGramsLastWordFirst(key, parallelism, options.MemoryBudgetBytes, runDirectory, Share(0.2, 0.5), ct);
+            using (trigrams)
+            {
+                clock.Lap("count");
+                (counts, countsOfCounts, pruning) = StreamedAdjustCounts.Run(trigrams, lower[1], corpus.Vocabulary.Length, key, options.NGramLimit,
+                    parallelism, Share(0.5, 0.8), ct);
+                corpus.SpilledRuns += trigrams.Runs;
+            }
+            clock.Lap("adjust");
+        }
+        else
+        {
+            // No local holds the raw counts: adjusting consumes them (the highest order's arrays become its own).
+            counts = AdjustCounts.Run(
+                clock.Lap("count", corpus.CountNGrams(key, parallelism, options.MemoryBudgetBytes, runDirectory, Share(0.2, 0.5), ct)),
+                corpus.Vocabulary.Length, key, parallelism);
+            clock.Lap("adjust");
+            countsOfCounts = counts.Select(c => c.CountsOfCounts()).ToArray();
+            pruning = CountPruning.Choose(counts, options.NGramLimit);
+        }
+        progress?.Invoke(0.8);
         ct.ThrowIfCancellationRequested();
-        var countsOfCounts = counts.Select(c => c.CountsOfCounts()).ToArray();
         var discounts = countsOfCounts.Select(KneserNeyDiscount.FromCountsOfCounts).ToArray();
-        var pruning = CountPruning.Choose(counts, options.NGramLimit);
         var ngramCounts = pruning.NGramCounts;
         var sections = Interpolate.Run(corpus.Vocabulary.Length, counts, discounts, pruning, key, parallelism, ct)
             .Select(section =>
             {
-                progress?.Invoke(0.65 + 0.35 * (section.Order - 1) / ngramCounts.Length);
+                progress?.Invoke(0.8 + 0.2 * (section.Order - 1) / ngramCounts.Length);
                 return section;
             });
         var model = new BackoffLanguageModel(corpus.Vocabulary, build(corpus.Vocabulary, ngramCounts, sections));

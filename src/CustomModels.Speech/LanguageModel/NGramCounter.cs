@@ -16,6 +16,9 @@ internal sealed class NGramCounter<TKey> : IDisposable where TKey : unmanaged, I
     /// <summary>Entries per block of a run file, and per read of one.</summary>
     private const int BlockSize = 1 << 16;
 
+    /// <summary>Counted entries read between two looks at the cancellation and two progress reports.</summary>
+    private const int CheckEvery = 1 << 16;
+
     private readonly int _order;
     private readonly EstimationKey<TKey> _key;
     private readonly int _capacity;
@@ -24,6 +27,7 @@ internal sealed class NGramCounter<TKey> : IDisposable where TKey : unmanaged, I
     private readonly List<string> _runs = [];
     private TKey[] _buffer;
     private int _length;
+    private long _spilledEntries;
 
     /// <param name="capacity">The most keys held at once (sorting them takes as much again).</param>
     /// <param name="newRunPath">A file name for the next run.</param>
@@ -44,7 +48,12 @@ internal sealed class NGramCounter<TKey> : IDisposable where TKey : unmanaged, I
     {
         if (_length == _buffer.Length)
         {
-            if (_buffer.Length < _capacity) Array.Resize(ref _buffer, (int)Math.Min(_capacity, _buffer.Length * 2L));
+            if (_buffer.Length < _capacity)
+            {
+                var outgrown = (long)_buffer.Length * Unsafe.SizeOf<TKey>();
+                Array.Resize(ref _buffer, (int)Math.Min(_capacity, _buffer.Length * 2L));
+                ReleasedArrays.Reclaim(outgrown); // or the outgrown buffers stay beside the full one
+            }
             else Spill();
         }
         _buffer[_length++] = ngram;
@@ -90,6 +99,47 @@ internal sealed class NGramCounter<TKey> : IDisposable where TKey : unmanaged, I
         _runs.Clear();
     }
 
+    /// <summary>
+    /// Calls <paramref name="emit"/> with every distinct n-gram in order and its count, every run
+    /// merged, without holding them: only the buffer (when nothing was spilled) or one block per run.
+    /// Once only: the buffer and the runs are let go.
+    /// </summary>
+    /// <param name="progress">The fraction of the counted entries read, every <see cref="CheckEvery"/> entries.</param>
+    public void ForEachCounted(Action<TKey, long> emit, Action<double>? progress, CancellationToken ct)
+    {
+        if (_runs.Count == 0)
+        {
+            RadixSort.Sort(_buffer, null, _length, _order * _key.BitsPerWord, _parallelism);
+            ReleasedArrays.Reclaim((long)_length * Unsafe.SizeOf<TKey>()); // the sort's copy
+            var nextCheck = 0;
+            for (var i = 0; i < _length;)
+            {
+                var key = _buffer[i];
+                var start = i;
+                while (++i < _length && _buffer[i] == key) { }
+                emit(key, i - start);
+                if (i >= nextCheck)
+                {
+                    nextCheck = i + CheckEvery;
+                    ct.ThrowIfCancellationRequested();
+                    progress?.Invoke((double)i / _length);
+                }
+            }
+        }
+        else
+        {
+            if (_length > 0) Spill();
+            var entries = _spilledEntries;
+            Merge((key, count) => emit(key, count), ct, read => progress?.Invoke((double)read / entries));
+        }
+        var released = (long)_buffer.Length * Unsafe.SizeOf<TKey>();
+        _buffer = [];
+        _length = 0;
+        ReleasedArrays.Reclaim(released);
+        DeleteRuns();
+        progress?.Invoke(1);
+    }
+
     /// <summary>The distinct keys of the first <paramref name="length"/> <paramref name="ngrams"/>, sorted, with how often each occurs.</summary>
     private OrderCounts<TKey> Counted(TKey[] ngrams, int length)
     {
@@ -115,6 +165,7 @@ internal sealed class NGramCounter<TKey> : IDisposable where TKey : unmanaged, I
     private void Spill()
     {
         RadixSort.Sort(_buffer, null, _length, _order * _key.BitsPerWord, _parallelism);
+        ReleasedArrays.Reclaim((long)_length * Unsafe.SizeOf<TKey>()); // the sort's copy, before the next spill makes another
         var path = _newRunPath();
         _runs.Add(path);
         Runs++;
@@ -141,16 +192,18 @@ internal sealed class NGramCounter<TKey> : IDisposable where TKey : unmanaged, I
         _length = 0;
     }
 
-    private static void WriteBlock(Stream file, TKey[] keys, long[] counts, int entries)
+    private void WriteBlock(Stream file, TKey[] keys, long[] counts, int entries)
     {
         if (entries == 0) return;
+        _spilledEntries += entries;
         file.Write(BitConverter.GetBytes(entries));
         file.Write(MemoryMarshal.AsBytes(keys.AsSpan(0, entries)));
         file.Write(MemoryMarshal.AsBytes(counts.AsSpan(0, entries)));
     }
 
     /// <summary>Calls <paramref name="emit"/> with every distinct key of the runs in order and its summed count.</summary>
-    private void Merge(Action<TKey, long> emit, CancellationToken ct)
+    /// <param name="progress">How many of the runs' entries have been read, every <see cref="CheckEvery"/> entries.</param>
+    private void Merge(Action<TKey, long> emit, CancellationToken ct, Action<long>? progress = null)
     {
         var readers = _runs.Select(path => new RunReader(path)).ToList();
         try
@@ -160,19 +213,27 @@ internal sealed class NGramCounter<TKey> : IDisposable where TKey : unmanaged, I
             {
                 if (reader.MoveNext()) queue.Enqueue(reader, reader.Key);
             }
-            var emitted = 0L;
+            var read = 0L;
+            var nextCheck = 0L;
             while (queue.TryDequeue(out var reader, out var key))
             {
                 var count = reader.Count;
+                read++;
                 if (reader.MoveNext()) queue.Enqueue(reader, reader.Key);
                 while (queue.TryPeek(out var other, out var otherKey) && otherKey == key)
                 {
                     queue.Dequeue();
                     count += other.Count;
+                    read++;
                     if (other.MoveNext()) queue.Enqueue(other, other.Key);
                 }
                 emit(key, count);
-                if (++emitted % (1 << 20) == 0) ct.ThrowIfCancellationRequested();
+                if (read >= nextCheck)
+                {
+                    nextCheck = read + CheckEvery;
+                    ct.ThrowIfCancellationRequested();
+                    progress?.Invoke(read);
+                }
             }
         }
         finally

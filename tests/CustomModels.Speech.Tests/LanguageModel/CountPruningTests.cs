@@ -101,6 +101,40 @@ public class CountPruningTests
         }
     }
 
+    /// <summary>
+    /// A trigram model is adjusted from one read of its merged trigram counts, holding only the
+    /// n-grams it can keep (<see cref="StreamedAdjustCounts"/>): the same bytes as from every n-gram
+    /// held, the path the other orders take, pruned or not, its counts spilled or not.
+    /// </summary>
+    [Theory]
+    [InlineData(long.MaxValue, 1L << 30)]
+    [InlineData(long.MaxValue, 64 * 1024)]
+    [InlineData(5_000, 1L << 30)]
+    [InlineData(5_000, 64 * 1024)]
+    [InlineData(300, 1L << 30)]
+    public void A_trigram_model_from_one_read_of_its_counts_is_the_model_of_every_ngram_held(long limit, long budget)
+    {
+        var text = Encoding.UTF8.GetBytes(string.Join('\n', KneserNeyEstimatorTests.GeneratedCorpus(20_000, 23).Concat(["one", "two words"])));
+        var runs = Path.Combine(Path.GetTempPath(), $"lm-pruning-test-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(runs);
+        try
+        {
+            var options = new EstimationOptions { TemporaryDirectory = runs, NGramLimit = limit, MemoryBudgetBytes = budget };
+            var held = KneserNeyEstimator.Estimate(new MemoryStream(text), 3, options with { HoldEveryNGram = true });
+            var arpa = new MemoryStream();
+            var streamed = KneserNeyEstimator.EstimateToArpa(new MemoryStream(text), 3, options, arpa);
+
+            Assert.Equal(held.NGramCounts, streamed.NGramCounts);
+            Assert.Equal((held.PrunedBelow, held.SpilledRuns), (streamed.PrunedBelow, streamed.SpilledRuns));
+            Assert.Equal(held.CountsOfCounts, streamed.CountsOfCounts);
+            Assert.Equal(Arpa(held.Model), arpa.ToArray());
+        }
+        finally
+        {
+            Directory.Delete(runs, recursive: true);
+        }
+    }
+
     [Fact]
     public void Writing_while_estimating_writes_the_pruned_model()
     {

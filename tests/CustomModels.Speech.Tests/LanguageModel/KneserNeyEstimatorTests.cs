@@ -330,6 +330,20 @@ public class KneserNeyEstimatorStreamTests
             }));
             Assert.Contains(reported, f => f is > 0 and < 0.2); // progress moves inside the reading pass
             Assert.Empty(Directory.EnumerateFileSystemEntries(runs));
+
+            // Left to finish, it reports inside every stage, never backwards: reading (to 0.2), counting
+            // (to 0.5), reading the merged counts (to 0.8), then each order as it is interpolated.
+            reported.Clear();
+            KneserNeyEstimator.Estimate(new MemoryStream(text), 3, new EstimationOptions
+            {
+                MemoryBudgetBytes = 64 * 1024,
+                TemporaryDirectory = runs,
+                Progress = reported.Add,
+            });
+            Assert.Equal(reported.Order(), reported);
+            foreach (var (from, to) in new[] { (0, 0.2), (0.2, 0.5), (0.5, 0.8), (0.8, 1.0) })
+                Assert.True(reported.Any(f => f > from && f < to), $"nothing reported between {from} and {to}: {string.Join(", ", reported.Distinct())}");
+            Assert.Equal(1, reported[^1]);
         }
         finally
         {
