@@ -127,8 +127,10 @@ public sealed class KeyRateLimits
         string message;
         if (WindowState.Find(context) is { Acquired: false } window)
         {
-            // Rounded up: a client that comes back after exactly this many seconds finds the new window.
-            retryAfter = (int)Math.Clamp(Math.Ceiling((window.ResetsAt - time.GetUtcNow()).TotalSeconds), 1, Window.TotalSeconds + 1);
+            // Counted from the current whole second to X-RateLimit-Reset, so the two headers agree: a
+            // client that comes back after exactly this many seconds is past the reset second and finds
+            // the new window (seconds counted from the exact instant would round the other way at times).
+            retryAfter = (int)Math.Clamp(window.ResetUnixSeconds - time.GetUtcNow().ToUnixTimeSeconds(), 1, Window.TotalSeconds + 2);
             message = $"Rate limit of {key.RequestsPerMinute} requests per minute exceeded. Try again in {retryAfter} seconds.";
         }
         else

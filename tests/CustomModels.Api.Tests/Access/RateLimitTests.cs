@@ -30,7 +30,7 @@ public abstract class RateLimitTests(TestService service)
         var error = await refused.AssertErrorAsync(HttpStatusCode.TooManyRequests, "RATE_LIMIT_EXCEEDED");
         Assert.Equal("Too Many Requests", (string?)error["error"]);
         var retryAfter = int.Parse(refused.Headers.GetValues("Retry-After").Single());
-        Assert.InRange(retryAfter, 1, 61);
+        Assert.InRange(retryAfter, 1, 62);
         Assert.Equal(retryAfter, (int)error["retry_after"]!);
         Assert.Equal("0", refused.Headers.GetValues("X-RateLimit-Remaining").Single());
     }

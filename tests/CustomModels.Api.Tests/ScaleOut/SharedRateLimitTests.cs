@@ -36,7 +36,7 @@ public sealed class SharedRateLimitTests
             var error = await refused.AssertErrorAsync(HttpStatusCode.TooManyRequests, "RATE_LIMIT_EXCEEDED");
             Assert.Equal("0", refused.Headers.GetValues("X-RateLimit-Remaining").Single());
             Assert.Equal(reset.ToString(), refused.Headers.GetValues("X-RateLimit-Reset").Single());
-            Assert.InRange((int)error["retry_after"]!, 1, 61);
+            Assert.InRange((int)error["retry_after"]!, 1, 62);
         }
     }
 
