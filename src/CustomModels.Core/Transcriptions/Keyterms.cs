@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using CustomModels.Core.Training;
@@ -36,13 +35,10 @@ public sealed class Keyterms(Pronouncers pronouncers)
 {
     static readonly JsonSerializerOptions Json = TranscriptionResult.Json;
 
-    // The base dictionary (134,000 words) is read once per recognizer.
-    readonly ConcurrentDictionary<string, Lazy<PronouncingDictionary>> dictionaries = new();
-
     /// <summary>Which terms apply, which are rejected and why; the terms must have passed <see cref="KeytermList.TryParse"/>.</summary>
     public async Task<IReadOnlyList<KeytermReport>> CheckAsync(DecoderSettings settings, IReadOnlyList<string> terms, CancellationToken ct)
     {
-        var dictionary = dictionaries.GetOrAdd(settings.DictionaryPath, path => new(() => PronouncingDictionary.Load(path))).Value;
+        var dictionary = PronouncingDictionary.LoadShared(settings.DictionaryPath);
         var outcomes = await KeytermList.CheckAsync(terms, dictionary, await pronouncers.ForAsync(settings, dictionary, ct), ct);
         return outcomes.Select(o => new KeytermReport(o.Term, o.Applied ? KeytermReport.Applied : KeytermReport.Rejected, o.RejectedBecause,
             o.NewWords.Count > 0 ? Named(o.NewWords) : null)).ToList();

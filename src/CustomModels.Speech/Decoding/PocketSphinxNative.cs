@@ -120,6 +120,25 @@ internal static partial class PocketSphinxNative
     [LibraryImport(SphinxBase)]
     internal static partial int ngram_unknown_wid(SafeNgramModelHandle model);
 
+    /// <summary>The same on a model borrowed from a set (ngram_model_set_lookup).</summary>
+    [LibraryImport(SphinxBase, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int ngram_wid(IntPtr model, string word);
+
+    [LibraryImport(SphinxBase)]
+    internal static partial int ngram_unknown_wid(IntPtr model);
+
+    /// <summary>The named model of a set, borrowed (the set keeps it); NULL when the set has none of that name.</summary>
+    [LibraryImport(SphinxBase, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial IntPtr ngram_model_set_lookup(IntPtr set, string name);
+
+    /// <summary>The model's n-gram counts (unigrams first, as many as its order), an array the model owns.</summary>
+    [LibraryImport(SphinxBase)]
+    internal static partial IntPtr ngram_model_get_counts(SafeNgramModelHandle model);
+
+    /// <summary>The word with this id (a string the model owns), or NULL.</summary>
+    [LibraryImport(SphinxBase)]
+    internal static partial IntPtr ngram_word(SafeNgramModelHandle model, int wordId);
+
     /// <summary>Raw log probability (logmath units) of a word after a history, most recent word first.</summary>
     [LibraryImport(SphinxBase)]
     internal static partial int ngram_ng_prob(SafeNgramModelHandle model, int wordId, int[] history, int historyLength,
@@ -138,6 +157,13 @@ internal static partial class PocketSphinxNative
 
     [LibraryImport(PocketSphinx, StringMarshalling = StringMarshalling.Utf8)]
     internal static partial int ps_add_word(SafeDecoderHandle decoder, string word, string phones, int update);
+
+    /// <summary>
+    /// Replaces the decoder's dictionary with the one in <paramref name="dictionaryPath"/> (the filler
+    /// dictionary kept when <paramref name="fillerDictionaryPath"/> is null); 0 on success.
+    /// </summary>
+    [LibraryImport(PocketSphinx, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int ps_load_dict(SafeDecoderHandle decoder, string dictionaryPath, string? fillerDictionaryPath, string? format);
 
     /// <summary>Returns a malloc'ed phone string (freed with ckd_free) or NULL when the word is unknown.</summary>
     [LibraryImport(PocketSphinx, StringMarshalling = StringMarshalling.Utf8)]

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Text;
 
 namespace CustomModels.Speech.Lexicon;
@@ -27,6 +28,15 @@ public sealed class PronouncingDictionary
 
     public IReadOnlyList<Pronunciation> Lookup(string word) =>
         _byWord.TryGetValue(word, out var list) ? list : [];
+
+    private static readonly ConcurrentDictionary<string, Lazy<PronouncingDictionary>> Shared = new();
+
+    /// <summary>
+    /// The dictionary at <paramref name="path"/>, read once per process: the base dictionary's
+    /// 134,000 words are looked up by every keyterm check and every keyterm decoder.
+    /// </summary>
+    public static PronouncingDictionary LoadShared(string path) =>
+        Shared.GetOrAdd(Path.GetFullPath(path), fullPath => new(() => Load(fullPath))).Value;
 
     public static PronouncingDictionary Load(string path)
     {

@@ -71,6 +71,53 @@ public sealed class KeytermDecoderTests : IDisposable
     }
 
     [Fact]
+    public async Task A_term_word_the_dictionary_has_but_no_model_knows_is_heard()
+    {
+        // "Echocardiogram shows moderate mitral regurgitation …": the base dictionary has "mitral", the
+        // base language model does not, so a keyterm decoder's dictionary leaves it out until a term brings it.
+        var sentence = Path.Combine(await CardiologyDomainTests.SynthesizedCardiologyAsync(), "train_02.wav");
+        using var plain = SpeechDecoder.CreateBase(settings);
+        Assert.DoesNotContain("mitral", (await plain.DecodeFileAsync(sentence)).Text);
+
+        using var decoder = SpeechDecoder.CreateForKeyterms(settings, custom: null);
+        var bias = await BiasAsync("mitral regurgitation");
+        Assert.DoesNotContain(bias.NewWords, p => p.Word == "mitral");
+        decoder.UseKeyterms(bias);
+        Assert.Contains("mitral regurgitation", (await decoder.DecodeFileAsync(sentence)).Text);
+    }
+
+    [Fact]
+    public async Task Terms_of_words_the_models_know_are_heard_without_a_new_lexicon_tree()
+    {
+        // The base model hears "echo cardiac ranch as moderate my child …" in "Echocardiogram shows
+        // moderate mitral regurgitation …"; "shows moderate" makes it "… ran shows moderate …", and
+        // "preserved ejection" changes nothing. Neither brings a word the models lack, so the decoder
+        // swaps its term model without building its lexicon tree again; "mitral" then does bring one.
+        var sentence = Path.Combine(await CardiologyDomainTests.SynthesizedCardiologyAsync(), "train_02.wav");
+        var shows = await BiasAsync("shows moderate");
+        var preserved = await BiasAsync("preserved ejection");
+        Assert.Empty(shows.NewWords);
+        Assert.Empty(preserved.NewWords);
+        string heardWithShows;
+        using (var fresh = SpeechDecoder.CreateForKeyterms(settings, custom: null))
+        {
+            fresh.UseKeyterms(shows);
+            heardWithShows = (await fresh.DecodeFileAsync(sentence)).Text;
+        }
+        Assert.Contains("shows moderate", heardWithShows);
+
+        using var decoder = SpeechDecoder.CreateForKeyterms(settings, custom: null);
+        foreach (var (bias, heard) in new[] { (preserved, false), (shows, true), (preserved, false),
+                     (await BiasAsync("mitral regurgitation"), false), (shows, true) })
+        {
+            decoder.UseKeyterms(bias);
+            var text = (await decoder.DecodeFileAsync(sentence)).Text;
+            if (heard) Assert.Equal(heardWithShows, text);
+            else Assert.DoesNotContain("shows", text);
+        }
+    }
+
+    [Fact]
     public async Task A_pool_gives_a_request_the_decoder_that_has_its_terms()
     {
         var sentence = await SentenceAsync();
