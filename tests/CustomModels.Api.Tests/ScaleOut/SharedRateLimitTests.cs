@@ -50,8 +50,7 @@ public sealed class SharedRateLimitTests
 
         // A create to the first service whose body stops half-way holds the key's slot; the second service then refuses.
         using var held = await HeldRequest.StartAsync(first.BaseAddress, org.Key);
-        var refused = await HeldRequest.FirstRefusalAsync(other);
-        Assert.NotNull(refused);
+        var refused = await held.FirstRefusalAsync(other);
         var error = await refused.AssertErrorAsync(HttpStatusCode.TooManyRequests, "RATE_LIMIT_EXCEEDED");
         Assert.Contains("in flight", (string?)error["message"]);
         Assert.Equal("1", refused.Headers.GetValues("Retry-After").Single());
