@@ -200,14 +200,10 @@ public sealed class SpeechDecoder : IDisposable
         var path = Path.Combine(Path.GetTempPath(), $"keyterm-decoder-{Guid.NewGuid():N}.dict");
         try
         {
-            using (var writer = new StreamWriter(path, append: false, new System.Text.UTF8Encoding(false)))
-            {
-                for (var variant = 0; variant < ordered.Max(variants => variants.Count); variant++)
-                {
-                    foreach (var variants in ordered.Where(v => v.Count > variant))
-                        writer.Write($"{(variant == 0 ? variants[0].Word : $"{variants[0].Word}({variant + 1})")} {string.Join(' ', variants[variant].Phones)}\n");
-                }
-            }
+            // Every word's first pronunciation, then every second one, and so on.
+            var variantsFirst = Enumerable.Range(0, ordered.Max(variants => variants.Count))
+                .SelectMany(variant => ordered.Where(v => v.Count > variant).Select(v => v[variant]));
+            PronouncingDictionary.Write(path, variantsFirst);
             if (ps_load_dict(decoder, path, null, null) != 0)
                 throw new DecoderException("the speech decoder could not be started", NativeFailure("ps_load_dict", [path]));
         }

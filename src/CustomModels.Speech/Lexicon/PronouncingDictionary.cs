@@ -56,24 +56,24 @@ public sealed class PronouncingDictionary
         return new PronouncingDictionary(byWord);
     }
 
-    /// <summary>Writes pronunciations in the dictionary format, alternates numbered "(2)", "(3)"….</summary>
+    /// <summary>
+    /// Writes pronunciations in the dictionary format, in the order given, a word's alternates
+    /// numbered "(2)", "(3)"… as they come (pocketsphinx builds its lexicon tree in file order).
+    /// </summary>
     public static void Write(string path, IEnumerable<Pronunciation> pronunciations)
     {
         var temporaryPath = path + ".partial";
+        var written = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
         using (var writer = new StreamWriter(temporaryPath, append: false, new UTF8Encoding(false)))
         {
-            foreach (var group in pronunciations.GroupBy(p => p.Word, StringComparer.OrdinalIgnoreCase))
+            foreach (var pronunciation in pronunciations)
             {
-                var number = 0;
-                foreach (var pronunciation in group)
-                {
-                    number++;
-                    var word = number == 1 ? pronunciation.Word : $"{pronunciation.Word}({number})";
-                    writer.Write(word);
-                    writer.Write(' ');
-                    writer.Write(string.Join(' ', pronunciation.Phones));
-                    writer.Write('\n');
-                }
+                var number = written[pronunciation.Word] = written.GetValueOrDefault(pronunciation.Word) + 1;
+                var word = number == 1 ? pronunciation.Word : $"{pronunciation.Word}({number})";
+                writer.Write(word);
+                writer.Write(' ');
+                writer.Write(string.Join(' ', pronunciation.Phones));
+                writer.Write('\n');
             }
         }
         File.Move(temporaryPath, path, overwrite: true);
