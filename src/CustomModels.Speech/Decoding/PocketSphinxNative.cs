@@ -107,6 +107,13 @@ internal static partial class PocketSphinxNative
     [LibraryImport(SphinxBase, StringMarshalling = StringMarshalling.Utf8)]
     internal static partial IntPtr ngram_model_set_remove(IntPtr set, string name, int reuseWordMap);
 
+    /// <summary>
+    /// Makes <paramref name="words"/> the set's words, in that order (a search maps its dictionary's
+    /// words this way, each set id being the dictionary's), and looks up every model's id for each.
+    /// </summary>
+    [LibraryImport(SphinxBase, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial void ngram_model_set_map_words(IntPtr set, string[] words, int count);
+
     /// <summary>One more reference to a model (released with ngram_model_free).</summary>
     [LibraryImport(SphinxBase)]
     internal static partial IntPtr ngram_model_retain(SafeNgramModelHandle model);
