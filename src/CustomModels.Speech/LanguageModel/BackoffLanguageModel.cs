@@ -158,6 +158,61 @@ public sealed class BackoffLanguageModel
         throw new InvalidOperationException($"internal error: word id {word} has no unigram");
     }
 
+    /// <summary>
+    /// What <see cref="LogProbability(ReadOnlySpan{int}, int)"/> looks up about a history, looked up
+    /// once for scoring many words after it (<see cref="LogProbability(HistoryLookup, int)"/>).
+    /// </summary>
+    internal HistoryLookup LookUpHistory(ReadOnlySpan<int> history)
+    {
+        if (history.Length > Order - 1) history = history[^(Order - 1)..];
+        var lookup = new HistoryLookup(history.Length + 1);
+        double backoff = 0;
+        for (var contextLength = history.Length; contextLength >= 0; contextLength--)
+        {
+            var context = PackedNGram.Pack(history[^contextLength..]);
+            lookup.Contexts[contextLength] = context;
+            (lookup.Starts[contextLength], lookup.Ends[contextLength]) = _sections[contextLength].Continuations(context);
+            lookup.BackoffsAbove[contextLength] = backoff;
+            if (contextLength > 0)
+            {
+                var contextIndex = _sections[contextLength - 1].IndexOf(context);
+                if (contextIndex >= 0) backoff += _sections[contextLength - 1].LogBackoff(contextIndex);
+            }
+        }
+        return lookup;
+    }
+
+    /// <summary>
+    /// log10 p(<paramref name="word"/> | the looked-up history): the same figure as
+    /// <see cref="LogProbability(ReadOnlySpan{int}, int)"/>, each order searched only among the
+    /// n-grams that continue its context.
+    /// </summary>
+    internal double LogProbability(HistoryLookup history, int word)
+    {
+        for (var contextLength = history.Starts.Length - 1; contextLength >= 0; contextLength--)
+        {
+            var (start, end) = (history.Starts[contextLength], history.Ends[contextLength]);
+            if (start == end) continue;
+            var index = PackedNGram.IndexOf(_sections[contextLength].Keys.AsSpan(start, end - start),
+                PackedNGram.Append(history.Contexts[contextLength], word));
+            if (index >= 0) return _sections[contextLength].LogProbabilities[start + index] + history.BackoffsAbove[contextLength];
+        }
+        throw new InvalidOperationException($"internal error: word id {word} has no unigram");
+    }
+
+    /// <summary>
+    /// A history's contexts, longest last: for each context length, the packed context, where the
+    /// n-grams that continue it lie in the section of the next order, and the sum of the backoff
+    /// weights of the longer contexts (what a word found at that order is charged).
+    /// </summary>
+    internal sealed class HistoryLookup(int contexts)
+    {
+        public UInt128[] Contexts { get; } = new UInt128[contexts];
+        public int[] Starts { get; } = new int[contexts];
+        public int[] Ends { get; } = new int[contexts];
+        public double[] BackoffsAbove { get; } = new double[contexts];
+    }
+
     private int IdOrThrow(string word) =>
         Array.IndexOf(_vocabulary, word) is var id and >= 0 ? id : throw new ArgumentException($"the model has no {word} unigram");
 }

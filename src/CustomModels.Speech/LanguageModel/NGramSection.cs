@@ -15,5 +15,12 @@ internal sealed class NGramSection(UInt128[] keys, float[] logProbabilities, flo
     /// <summary>Index of the n-gram, or −1.</summary>
     public int IndexOf(UInt128 key) => PackedNGram.IndexOf(Keys, key);
 
+    /// <summary>
+    /// Where the n-grams that continue <paramref name="context"/> (packed, one word shorter than
+    /// this order's) lie: they sort together, in [Start, End).
+    /// </summary>
+    public (int Start, int End) Continuations(UInt128 context) =>
+        (PackedNGram.LowerBound(Keys, PackedNGram.Append(context, 0)), PackedNGram.LowerBound(Keys, PackedNGram.Append(context + 1, 0)));
+
     public float LogBackoff(int index) => LogBackoffs?[index] ?? 0;
 }

@@ -26,7 +26,7 @@ internal static class PackedNGram
     /// Index of <paramref name="key"/> in sorted <paramref name="keys"/>, or −1. Array.BinarySearch
     /// does the same through a generic comparer, several times slower on 128-bit keys.
     /// </summary>
-    public static int IndexOf(UInt128[] keys, UInt128 key)
+    public static int IndexOf(ReadOnlySpan<UInt128> keys, UInt128 key)
     {
         int low = 0, high = keys.Length - 1;
         while (low <= high)
@@ -38,6 +38,19 @@ internal static class PackedNGram
             else high = middle - 1;
         }
         return -1;
+    }
+
+    /// <summary>Index of the first of sorted <paramref name="keys"/> not below <paramref name="key"/> (their length when none is).</summary>
+    public static int LowerBound(UInt128[] keys, UInt128 key)
+    {
+        int low = 0, high = keys.Length;
+        while (low < high)
+        {
+            var middle = low + ((high - low) >> 1);
+            if (keys[middle] < key) low = middle + 1;
+            else high = middle;
+        }
+        return low;
     }
 
     public static void Unpack(UInt128 ngram, Span<int> words)

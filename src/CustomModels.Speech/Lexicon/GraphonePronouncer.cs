@@ -91,7 +91,7 @@ public sealed class GraphonePronouncer : IPronouncer
         {
             foreach (var path in Prune(beams[position]))
             {
-                var context = path.History(history);
+                var context = _model.LookUpHistory(path.History(history));
                 for (var letters = 1; letters <= GraphoneAligner.MaxLetters && position + letters <= word.Length; letters++)
                 {
                     if (!_graphonesByLetters.TryGetValue(word.Substring(position, letters), out var candidates)) continue;
