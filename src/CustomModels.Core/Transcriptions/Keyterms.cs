@@ -5,6 +5,7 @@ using CustomModels.Speech.Decoding;
 using CustomModels.Speech.Keyterms;
 using CustomModels.Speech.Lexicon;
 using CustomModels.Speech.Text;
+using Microsoft.Extensions.Caching.Memory;
 
 namespace CustomModels.Core.Transcriptions;
 
@@ -31,15 +32,29 @@ public sealed record KeytermReport(
 /// (the trained G2P model's up to three variants, espeak-ng for what it cannot spell); an applied
 /// term lists every pronunciation of its new words, all of which its decoder adds.
 /// </summary>
-public sealed class Keyterms(Pronouncers pronouncers)
+public sealed class Keyterms(Pronouncers pronouncers) : IDisposable
 {
     static readonly JsonSerializerOptions Json = TranscriptionResult.Json;
+
+    /// <summary>
+    /// How many words' pronunciations are remembered (a word's answer from one pronouncer, or that it
+    /// had none, counts one): the words of a few hundred different term lists.
+    /// </summary>
+    public const int RememberedWordLimit = 20_000;
+
+    // A client tends to send the same terms with every request: their new words are pronounced once
+    // (the G2P model takes about 3 ms a word, a tenth of a second for a list of 100 terms), then
+    // answered from here. Words asked least recently go first when the limit is reached.
+    readonly MemoryCache remembered = new(new MemoryCacheOptions { SizeLimit = RememberedWordLimit, CompactionPercentage = 0.25, TrackStatistics = true });
 
     /// <summary>Which terms apply, which are rejected and why; the terms must have passed <see cref="KeytermList.TryParse"/>.</summary>
     public async Task<IReadOnlyList<KeytermReport>> CheckAsync(DecoderSettings settings, IReadOnlyList<string> terms, CancellationToken ct)
     {
         var dictionary = PronouncingDictionary.LoadShared(settings.DictionaryPath);
-        var outcomes = await KeytermList.CheckAsync(terms, dictionary, await pronouncers.ForAsync(settings, dictionary, ct), ct);
+        var remembering = (await pronouncers.ForAsync(settings, dictionary, ct))
+            .Select(IPronouncer (p) => new RememberingPronouncer(p, remembered, $"{settings.DictionaryPath}\n{settings.AcousticModelPath}\n{p.Source}"))
+            .ToList();
+        var outcomes = await KeytermList.CheckAsync(terms, dictionary, remembering, ct);
         return outcomes.Select(o => new KeytermReport(o.Term, o.Applied ? KeytermReport.Applied : KeytermReport.Rejected, o.RejectedBecause,
             o.NewWords.Count > 0 ? Named(o.NewWords) : null)).ToList();
     }
@@ -55,6 +70,41 @@ public sealed class Keyterms(Pronouncers pronouncers)
                 named[++number == 1 ? p.Word : $"{p.Word}({number})"] = string.Join(' ', p.Phones);
         }
         return named;
+    }
+
+    /// <summary>How many words' pronunciations are remembered, and how often a word was answered from memory (hits) or asked (misses).</summary>
+    public MemoryCacheStatistics RememberedWords => remembered.GetCurrentStatistics()!;
+
+    public void Dispose() => remembered.Dispose();
+
+    /// <summary>
+    /// A pronouncer's answers remembered word by word, under <paramref name="scope"/> (the recognizer's
+    /// dictionary and acoustic model, and which pronouncer): a word remembered is not asked again.
+    /// </summary>
+    sealed class RememberingPronouncer(IPronouncer pronouncer, MemoryCache remembered, string scope) : IPronouncer
+    {
+        public string Source => pronouncer.Source;
+
+        public async Task<IReadOnlyDictionary<string, IReadOnlyList<Pronunciation>>> PronounceAsync(IReadOnlyCollection<string> words,
+            CancellationToken cancellationToken = default)
+        {
+            var result = new Dictionary<string, IReadOnlyList<Pronunciation>>(StringComparer.OrdinalIgnoreCase);
+            var asked = new List<string>();
+            foreach (var word in words.Distinct(StringComparer.Ordinal))
+            {
+                if (!remembered.TryGetValue((scope, word), out IReadOnlyList<Pronunciation>? variants)) asked.Add(word);
+                else if (variants!.Count > 0) result[word] = variants;
+            }
+            if (asked.Count == 0) return result;
+            var answers = await pronouncer.PronounceAsync(asked, cancellationToken);
+            foreach (var word in asked)
+            {
+                var variants = answers.GetValueOrDefault(word) ?? [];
+                remembered.Set((scope, word), variants, new MemoryCacheEntryOptions { Size = 1 });
+                if (variants.Count > 0) result[word] = variants;
+            }
+            return result;
+        }
     }
 
     public static string Serialize(IReadOnlyList<KeytermReport> reports) => JsonSerializer.Serialize(reports, Json);

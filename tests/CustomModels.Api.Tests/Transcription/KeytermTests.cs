@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using CustomModels.Api.Tests.Infrastructure;
 using CustomModels.Core.Data;
+using CustomModels.Core.Transcriptions;
 using Microsoft.Extensions.DependencyInjection;
 using static CustomModels.Api.Tests.Infrastructure.TranscriptionClient;
 
@@ -68,14 +69,21 @@ public sealed class KeytermTests(SqliteService fixture) : IClassFixture<SqliteSe
         }
 
         // The first terms again, after others (a decoder builds their search anew) and once more
-        // (a decoder that has them keeps its search): heard as the first time.
+        // (a decoder that has them keeps its search): heard as the first time. Their new word's
+        // pronunciations are the first request's, remembered rather than made again.
+        var remembered = service.Services.GetRequiredService<Keyterms>().RememberedWords;
         for (var i = 0; i < 2; i++)
         {
-            var again = (string)(await (await client.PostAsync(Stt, Form(sentence, keyterms: "rate control\nmetoprolol")))
-                .AssertOkAsync(HttpStatusCode.Created))["id"]!;
+            var againCreated = await (await client.PostAsync(Stt, Form(sentence, keyterms: "rate control\nmetoprolol")))
+                .AssertOkAsync(HttpStatusCode.Created);
+            Assert.Equal(pronunciations.ToJsonString(), againCreated["keyterms"]![1]!["pronunciations"]!.ToJsonString());
+            var again = (string)againCreated["id"]!;
             await DoneAsync(client, again);
             Assert.Equal((string?)result["text"], (string?)(await client.ResultAsync(again))["text"]);
         }
+        var rememberedAfter = service.Services.GetRequiredService<Keyterms>().RememberedWords;
+        Assert.Equal(remembered.TotalMisses, rememberedAfter.TotalMisses);
+        Assert.Equal(remembered.TotalHits + 2, rememberedAfter.TotalHits);
     }
 
     [Fact]
