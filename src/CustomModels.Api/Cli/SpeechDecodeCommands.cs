@@ -155,7 +155,7 @@ public static class SpeechDecodeCommands
                 bias = KeytermBias.Write(outcomes, termArpaPath, parseResult.GetValue(keytermWeight));
                 foreach (var rejected in outcomes.Where(o => !o.Applied)) Console.Error.WriteLine($"keyterm \"{rejected.Term}\" rejected: {rejected.RejectedBecause}");
                 Console.Error.WriteLine(FormattableString.Invariant(
-                    $"{outcomes.Count(o => o.Applied)} of {outcomes.Count} keyterms applied, {bias?.NewWords.DistinctBy(p => p.Word).Count() ?? 0} new words given {bias?.NewWords.Count ?? 0} pronunciations; keyterms checked in {checkSeconds:F2} s, {warmCheckSeconds:F2} s warm (as /stt does when the audio is sent: the first time in a process, then for words it has not pronounced yet)"));
+                    $"{outcomes.Count(o => o.Applied)} of {outcomes.Count} keyterms applied, {bias?.NewWords.DistinctBy(p => p.Word).Count() ?? 0} new words given {bias?.NewWords.Count ?? 0} pronunciations; keyterms checked in {checkSeconds:F2} s, {warmCheckSeconds:F2} s warm (as /stt does when the audio is sent: the first time in a process, then the fastest of 5 more)"));
             }
             var pool = bias is not null ? DecoderPool.ForKeyterms(settings, custom, threadCount)
                 : custom is not null ? DecoderPool.ForCustomModel(settings, custom, threadCount)
@@ -209,10 +209,14 @@ public static class SpeechDecodeCommands
     /// what it cannot spell. The dictionary and the model are dropped on return.
     /// </summary>
     /// <remarks>
-    /// Timed twice: the first check in a process compiles the pronouncer's code and warms its
-    /// tables; the second is what a running service takes for words it has not pronounced before
-    /// (words it has are remembered, see <see cref="CustomModels.Core.Transcriptions.Keyterms"/>).
+    /// The first check in a process runs the pronouncer's code as first compiled; the fastest of
+    /// <see cref="WarmKeytermChecks"/> more, once the runtime has compiled it fully (after 0.35 s, then
+    /// 0.39, 0.28, 0.27, 0.19 s for 100 medical terms), is what a service that has served a few
+    /// requests takes for words it has not pronounced before (words it has are remembered, see
+    /// <see cref="CustomModels.Core.Transcriptions.Keyterms"/>).
     /// </remarks>
+    private const int WarmKeytermChecks = 5;
+
     private static async Task<(IReadOnlyList<KeytermOutcome> Outcomes, double Seconds, double WarmSeconds)> CheckKeytermsAsync(
         DecoderSettings settings, IReadOnlyList<string> terms, CancellationToken cancellationToken)
     {
@@ -222,9 +226,14 @@ public static class SpeechDecodeCommands
         var checking = Stopwatch.StartNew();
         var outcomes = await KeytermList.CheckAsync(terms, dictionary, pronouncers, cancellationToken);
         var first = checking.Elapsed.TotalSeconds;
-        checking.Restart();
-        await KeytermList.CheckAsync(terms, dictionary, pronouncers, cancellationToken);
-        return (outcomes, first, checking.Elapsed.TotalSeconds);
+        var warm = double.MaxValue;
+        for (var i = 0; i < WarmKeytermChecks; i++)
+        {
+            checking.Restart();
+            await KeytermList.CheckAsync(terms, dictionary, pronouncers, cancellationToken);
+            warm = Math.Min(warm, checking.Elapsed.TotalSeconds);
+        }
+        return (outcomes, first, warm);
     }
 
     /// <summary>
