@@ -43,7 +43,7 @@ public sealed class Keyterms(Pronouncers pronouncers) : IDisposable
     public const int RememberedWordLimit = 20_000;
 
     // A client tends to send the same terms with every request: their new words are pronounced once
-    // (the G2P model takes about 3 ms a word, a tenth of a second for a list of 100 terms), then
+    // (the G2P model takes about 3 ms a word: 0.2 s for the 69 new words of 100 medical terms), then
     // answered from here. Words asked least recently go first when the limit is reached.
     readonly MemoryCache remembered = new(new MemoryCacheOptions { SizeLimit = RememberedWordLimit, CompactionPercentage = 0.25, TrackStatistics = true });
 
