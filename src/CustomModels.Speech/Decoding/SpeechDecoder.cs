@@ -177,8 +177,8 @@ public sealed class SpeechDecoder : IDisposable
     /// </summary>
     /// <remarks>
     /// Every request with new terms rebuilds the search (see <see cref="UseKeyterms"/>), and the parts
-    /// of that rebuild that go through the whole dictionary (the search's word map, every added word's
-    /// entry in the set's word map) shrink with it; the words left out are in no language model, so
+    /// of that rebuild that go through the whole dictionary (the search's word map and lexicon tree)
+    /// shrink with it; the words left out are in no language model, so
     /// pocketsphinx leaves them out of its lexicon tree anyway and never hears them. A term's word among
     /// them is added with its dictionary pronunciations when a request brings it.
     /// The tree is built word by word, each word's root (its first two phones) found by a linear

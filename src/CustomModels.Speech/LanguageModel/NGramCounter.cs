@@ -130,7 +130,7 @@ internal sealed class NGramCounter<TKey> : IDisposable where TKey : unmanaged, I
         {
             if (_length > 0) Spill();
             var entries = _spilledEntries;
-            Merge((key, count) => emit(key, count), ct, read => progress?.Invoke((double)read / entries));
+            Merge(emit, ct, read => progress?.Invoke((double)read / entries));
         }
         var released = (long)_buffer.Length * Unsafe.SizeOf<TKey>();
         _buffer = [];

@@ -19,8 +19,11 @@ internal sealed class NGramSection(UInt128[] keys, float[] logProbabilities, flo
     /// Where the n-grams that continue <paramref name="context"/> (packed, one word shorter than
     /// this order's) lie: they sort together, in [Start, End).
     /// </summary>
-    public (int Start, int End) Continuations(UInt128 context) =>
-        (PackedNGram.LowerBound(Keys, PackedNGram.Append(context, 0)), PackedNGram.LowerBound(Keys, PackedNGram.Append(context + 1, 0)));
+    public (int Start, int End) Continuations(UInt128 context)
+    {
+        var start = EstimationKey<UInt128>.LowerBound(Keys, 0, Keys.Length, PackedNGram.Append(context, 0));
+        return (start, EstimationKey<UInt128>.LowerBound(Keys, start, Keys.Length, PackedNGram.Append(context + 1, 0)));
+    }
 
     public float LogBackoff(int index) => LogBackoffs?[index] ?? 0;
 }

@@ -40,19 +40,6 @@ internal static class PackedNGram
         return -1;
     }
 
-    /// <summary>Index of the first of sorted <paramref name="keys"/> not below <paramref name="key"/> (their length when none is).</summary>
-    public static int LowerBound(UInt128[] keys, UInt128 key)
-    {
-        int low = 0, high = keys.Length;
-        while (low < high)
-        {
-            var middle = low + ((high - low) >> 1);
-            if (keys[middle] < key) low = middle + 1;
-            else high = middle;
-        }
-        return low;
-    }
-
     public static void Unpack(UInt128 ngram, Span<int> words)
     {
         for (var i = words.Length - 1; i >= 0; i--)
